@@ -1,0 +1,123 @@
+"""The complete training state as an npz archive, and restoring it.
+
+A checkpoint holds everything that makes the rest of a run identical to one
+never interrupted: parameters and buffers (``network.<name>``), the optimizer
+state (``optimizer.<slot>.<name>`` and its step counter ``t``), the
+learning-rate schedule's position, the early-stopping counters and best
+arrays (``best.<name>``), the shuffle and dropout generators' states, the
+epoch, the history so far, and the preprocessing (``preprocessing.mean``,
+``preprocessing.scale``, ``target.mean``, ``target.scale``) and classes, which
+are checked against the data on resume. Scalars travel in the ``state`` JSON
+document; generator states are Python ints there, which JSON keeps exact.
+"""
+
+import numpy as np
+
+from core.backend import to_numpy
+from core.npz import read_npz, write_npz
+
+FORMAT, VERSION = "descent.checkpoint", 1
+
+
+def save_checkpoint(trainer, data, config) -> bytes:
+    """Serialise ``trainer``'s state (after its last finished epoch)."""
+    arrays = {f"network.{k}": to_numpy(a) for k, a in trainer.network.state().items()}
+    optimizer_arrays, optimizer_scalars = trainer.optimizer.state_dict()
+    arrays.update({f"optimizer.{k}": to_numpy(a) for k, a in optimizer_arrays.items()})
+    stopping = trainer.stopping
+    if stopping is not None and stopping.best_state is not None:
+        arrays.update(
+            {f"best.{k}": to_numpy(a) for k, a in stopping.best_state.items()}
+        )
+    arrays.update(_preprocessing(data))
+    state = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": config.to_dict(),
+        "epoch": trainer.epoch,
+        "finished": trainer.finished,
+        "optimizer": optimizer_scalars,
+        "schedule": trainer.schedule.state_dict(),
+        "early_stopping": None if stopping is None else stopping.state_dict(),
+        "shuffle_rng": trainer.shuffle_rng.bit_generator.state,
+        "dropout_rng": trainer.dropout_rng.bit_generator.state,
+        "history": trainer.history,
+        "classes": None if data.encoder is None else data.encoder.classes,
+        "n_features": data.n_features,
+    }
+    return write_npz(arrays, {"state": state})
+
+
+def restore_checkpoint(blob: bytes, trainer, data, config) -> None:
+    """Load a ``save_checkpoint`` archive into a freshly built ``trainer``.
+
+    Raises
+    ------
+    ValueError
+        If the blob is not a checkpoint, or was made with another
+        configuration or other data.
+    """
+    arrays, documents = read_npz(blob, ("state",))
+    state = documents["state"]
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"not a {FORMAT} archive")
+    if state.get("version") != VERSION:
+        raise ValueError(f"unsupported checkpoint version {state.get('version')!r}")
+    _check_same_run(state, arrays, data, config)
+    try:
+        trainer.network.load_state(_prefixed(arrays, "network."))
+        trainer.optimizer.load_state_dict(
+            _prefixed(arrays, "optimizer."), state["optimizer"]
+        )
+        trainer.schedule.load_state_dict(state["schedule"])
+        if trainer.stopping is not None:
+            best = _prefixed(arrays, "best.") or None
+            trainer.stopping.load_state_dict(state["early_stopping"], best)
+        trainer.shuffle_rng.bit_generator.state = state["shuffle_rng"]
+        trainer.dropout_rng.bit_generator.state = state["dropout_rng"]
+        trainer.epoch = int(state["epoch"])
+        trainer.finished = bool(state["finished"])
+        trainer.history = list(state["history"])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"the checkpoint is incomplete: missing {exc}") from exc
+
+
+def _check_same_run(state, arrays, data, config) -> None:
+    saved = state.get("config")
+    current = config.to_dict()
+    if saved != current:
+        keys = sorted(
+            key
+            for key in set(current) | set(saved or {})
+            if (saved or {}).get(key) != current.get(key)
+        )
+        raise ValueError(
+            "the checkpoint was made with a different configuration "
+            f"(differs in: {', '.join(keys)}); resume with the same config"
+        )
+    classes = None if data.encoder is None else data.encoder.classes
+    same = (
+        state.get("classes") == classes and state.get("n_features") == data.n_features
+    )
+    for name, array in _preprocessing(data).items():
+        same = same and name in arrays and np.array_equal(arrays[name], array)
+    if not same:
+        raise ValueError(
+            "the checkpoint was made from different data (its classes, feature "
+            "count or training-split statistics differ); resume with the same x, y"
+        )
+
+
+def _preprocessing(data) -> dict[str, np.ndarray]:
+    arrays = {
+        "preprocessing.mean": to_numpy(data.standardizer.mean),
+        "preprocessing.scale": to_numpy(data.standardizer.scale),
+    }
+    if data.target_mean is not None:
+        arrays["target.mean"] = data.target_mean
+        arrays["target.scale"] = data.target_scale
+    return arrays
+
+
+def _prefixed(arrays: dict, prefix: str) -> dict:
+    return {k[len(prefix) :]: a for k, a in arrays.items() if k.startswith(prefix)}

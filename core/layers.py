@@ -1,0 +1,126 @@
+"""Layers: each keeps its forward pass and its backward pass side by side.
+
+``forward(x, training)`` computes the output and keeps what ``backward`` needs.
+``backward(grad_out)`` stores the parameter gradients in preallocated arrays
+(``grad_weight``, ``grad_bias``: the optimizer holds references to them, so they
+are written in place, never rebound) and returns ``delta`` for the layer below,
+or None when the layer below needs none (the first trainable layer).
+
+A dense layer computes ``y = x @ weight + bias`` with weight of shape
+``(in_features, out_features)``.
+"""
+
+import numpy as np
+
+from core.backend import Array
+
+
+class Layer:
+    """Base: no parameters, no buffers, passes everything through."""
+
+    params: dict[str, Array] = {}
+    grads: dict[str, Array] = {}
+    buffers: dict[str, Array] = {}
+    needs_input_grad = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        return x
+
+    def backward(self, grad_out: Array) -> Array | None:
+        return grad_out
+
+    def infer(self, x: Array) -> Array:
+        """Inference output, keeping no state (safe across threads)."""
+        return x
+
+
+class Dense(Layer):
+    """Fully connected layer ``y = x @ weight + bias``."""
+
+    def __init__(self, name: str, weight: Array, bias: Array, xp=np) -> None:
+        super().__init__(name)
+        self.xp = xp
+        self.weight = weight  # (in_features, out_features)
+        self.bias = bias  # (out_features,)
+        self.grad_weight = xp.zeros_like(weight)
+        self.grad_bias = xp.zeros_like(bias)
+        self.params = {"weight": self.weight, "bias": self.bias}
+        self.grads = {"weight": self.grad_weight, "bias": self.grad_bias}
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.x = x  # (batch, in_features)
+        out = x @ self.weight  # (batch, out_features)
+        out += self.bias
+        return out
+
+    def infer(self, x: Array) -> Array:
+        out = x @ self.weight
+        out += self.bias
+        return out
+
+    def backward(self, grad_out: Array) -> Array | None:
+        # parameter gradients
+        self.xp.matmul(self.x.T, grad_out, out=self.grad_weight)
+        grad_out.sum(axis=0, out=self.grad_bias)
+
+        # input gradient
+        if not self.needs_input_grad:
+            return None
+        return grad_out @ self.weight.T  # (batch, in_features)
+
+
+class Activation(Layer):
+    """An activation function applied elementwise (or row-wise for softmax).
+
+    With ``inplace`` the layer may overwrite its input and its ``grad_out``;
+    the network sets it where it owns both (after a dense or batch-norm layer).
+    """
+
+    def __init__(self, name: str, function, inplace: bool = False) -> None:
+        super().__init__(name)
+        self.function = function
+        self.inplace = inplace and not function.needs_input
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self.x = x if self.function.needs_input else None
+        self.a = self.function.forward(x, out=x if self.inplace else None)
+        return self.a
+
+    def infer(self, x: Array) -> Array:
+        return self.function.forward(x, out=x if self.inplace else None)
+
+    def backward(self, grad_out: Array) -> Array:
+        out = grad_out if self.inplace else None
+        return self.function.backward(grad_out, self.x, self.a, out=out)
+
+
+class Dropout(Layer):
+    """Inverted dropout: zero each unit with probability ``rate`` in training.
+
+    Survivors are scaled by ``1 / (1 - rate)`` so that inference is the identity.
+    The mask comes from ``rng``, the run's seeded dropout generator.
+    """
+
+    def __init__(self, name: str, rate: float, rng=None, xp=np) -> None:
+        super().__init__(name)
+        self.rate = rate
+        self.rng = rng
+        self.xp = xp
+        self.mask = None
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        if not training or self.rate == 0.0:
+            self.mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.rate
+        scale = 1.0 / (1.0 - self.rate)
+        self.mask = self.xp.asarray(keep).astype(x.dtype) * scale  # (batch, units)
+        return x * self.mask
+
+    def backward(self, grad_out: Array) -> Array:
+        if self.mask is None:
+            return grad_out
+        return grad_out * self.mask

@@ -1,0 +1,116 @@
+"""A trained model: the network plus everything needed to predict from raw rows.
+
+``Model.predict`` takes raw features, standardises them with the training
+statistics, runs the network in inference mode and maps the scores back:
+class labels as the original Python values, or regression values in the
+target's original units. It keeps no state between calls, so one model can
+serve concurrent requests. Everything a call can precompute (dtype, the
+layer steps, the output mapping, the label lookup) is prepared at load time.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.activations import sigmoid, softmax
+from core.backend import to_numpy
+from core.losses import LOSSES
+
+
+@dataclass(slots=True)
+class Prediction:
+    """Predictions for each row, and class probabilities (classification).
+
+    ``predictions`` is a list of original labels (classification) or floats in
+    the target's units (regression); ``probabilities`` is a float64 array of
+    shape (n_rows, n_classes), columns in ``Model.classes`` order, or None.
+    """
+
+    predictions: list
+    probabilities: np.ndarray | None
+
+
+class Model:
+    """A network with its feature standardiser, task and classes.
+
+    Parameters
+    ----------
+    network : Network
+    standardizer : Standardizer
+        Training-split mean and scale, shape (n_features,) each.
+    config : FitConfig
+    n_features : int
+    classes : list or None
+        Sorted original labels; None for regression.
+    target_mean, target_scale : array of shape (1,) or None
+        Regression target statistics (float64).
+    """
+
+    def __init__(
+        self,
+        network,
+        standardizer,
+        config,
+        n_features: int,
+        classes: list | None = None,
+        target_mean=None,
+        target_scale=None,
+    ) -> None:
+        self.network = network
+        self.standardizer = standardizer
+        self.config = config
+        self.task = config.task
+        self.n_features = n_features
+        self.classes = classes
+        self.target_mean = target_mean
+        self.target_scale = target_scale
+        self._dtype = np.dtype(config.dtype)
+        self._mean, self._scale = standardizer.mean, standardizer.scale
+        self._steps = tuple(layer.infer for layer in network.layers)
+        self._link = LOSSES[config.loss].link
+        self._lookup = None
+        if classes is not None:
+            self._lookup = np.empty(len(classes), dtype=object)
+            self._lookup[:] = classes
+        if target_mean is not None:
+            self._target = (float(target_scale[0]), float(target_mean[0]))
+
+    def predict(self, x) -> Prediction:
+        """Predict for raw rows ``x`` of shape (n_rows, n_features).
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is not 2-D with ``n_features`` columns, or holds a
+            non-finite or non-numeric value.
+        """
+        try:
+            x = np.asarray(x, dtype=self._dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"x must hold numbers: {exc}") from exc
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(
+                f"x must have shape (n_rows, {self.n_features}): the model expects "
+                f"{self.n_features} features, got shape {x.shape}"
+            )
+        if not np.isfinite(x).all():
+            row, column = np.argwhere(~np.isfinite(x))[0]
+            raise ValueError(
+                f"x holds a non-finite value at row {row}, column {column}"
+            )
+        h = x - self._mean  # (n_rows, n_features)
+        h /= self._scale
+        for step in self._steps:
+            h = step(h)
+        scores = np.asarray(to_numpy(h), dtype=np.float64)  # (n_rows, outputs)
+        if self._link is None:
+            scale, mean = self._target
+            return Prediction((scores[:, 0] * scale + mean).tolist(), None)
+        if self._link == "softmax":
+            probabilities = softmax(scores, out=scores)
+            codes = probabilities.argmax(axis=1)
+        else:
+            p = sigmoid(scores[:, 0])
+            probabilities = np.stack((1.0 - p, p), axis=1)
+            codes = (scores[:, 0] > 0).view(np.int8)
+        return Prediction(self._lookup[codes].tolist(), probabilities)

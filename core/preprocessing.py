@@ -1,0 +1,138 @@
+"""Turning raw data into training arrays: labels, splits and standardisation.
+
+``LabelEncoder`` maps any sortable labels (strings, ints not starting at 0,
+bools, floats) to ``0..k-1`` and back; its classes are plain Python JSON
+scalars. ``split_indices`` holds out the validation and test rows, stratified
+by class, from ``numpy.random.default_rng(seed)``. ``Standardizer`` holds the
+mean and scale of the training split only (a zero standard deviation scales
+by 1), so nothing about the held-out rows leaks into training.
+"""
+
+import numpy as np
+
+from core.backend import Array
+
+
+class LabelEncoder:
+    """Classes in sorted order; a label's code is its index there."""
+
+    def __init__(self, classes: list) -> None:
+        self.classes = classes
+        self._lookup = np.empty(len(classes), dtype=object)
+        self._lookup[:] = classes
+
+    @classmethod
+    def fit(cls, y: np.ndarray) -> tuple["LabelEncoder", np.ndarray]:
+        """Learn the classes of ``y`` (n_rows,); return the encoder and codes."""
+        y = np.asarray(y)
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("labels must be finite; y holds NaN or infinity")
+        try:
+            classes, codes = np.unique(y, return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(
+                "labels must be all strings or all numbers, not a mixture"
+            ) from exc
+        plain = [_plain_scalar(value) for value in classes.tolist()]
+        return cls(plain), codes.reshape(-1).astype(np.intp)
+
+    def decode(self, codes: np.ndarray) -> list:
+        """Original labels, as Python values, for class indices ``codes``."""
+        return self._lookup[codes].tolist()
+
+
+class Standardizer:
+    """``(x - mean) / scale`` with statistics from the training rows."""
+
+    def __init__(self, mean: Array, scale: Array) -> None:
+        self.mean = mean  # (n_features,)
+        self.scale = scale  # (n_features,)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, enabled: bool = True) -> "Standardizer":
+        """Statistics of ``x`` (n_rows, n_features), computed in float64."""
+        if not enabled:
+            return cls(np.zeros(x.shape[1], x.dtype), np.ones(x.shape[1], x.dtype))
+        mean = x.mean(axis=0, dtype=np.float64)
+        std = x.std(axis=0, dtype=np.float64)
+        scale = np.where(std > 0, std, 1.0)
+        return cls(mean.astype(x.dtype), scale.astype(x.dtype))
+
+    def transform(self, x: Array) -> Array:
+        """Standardised copy of ``x`` (n_rows, n_features)."""
+        out = x - self.mean
+        out /= self.scale
+        return out
+
+
+def split_indices(
+    n_rows: int,
+    validation_split: float,
+    test_split: float,
+    rng: np.random.Generator,
+    labels: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row indices of the training, validation and test splits, each sorted.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows in the data set.
+    validation_split, test_split : float
+        Fractions of all rows to hold out; a positive fraction holds out at
+        least one row.
+    rng : numpy.random.Generator
+        ``default_rng(seed)``; it draws one permutation per class.
+    labels : array of shape (n_rows,) or None
+        Class codes to stratify by; None for regression.
+
+    Returns
+    -------
+    train, validation, test : arrays of int
+    """
+    groups = np.zeros(n_rows, np.intp) if labels is None else labels
+    n_groups = int(groups.max()) + 1 if n_rows else 0
+    members = [rng.permutation(np.flatnonzero(groups == g)) for g in range(n_groups)]
+    sizes = np.array([len(m) for m in members])
+    test = _allocate(_held_out(test_split, n_rows), sizes)
+    validation = _allocate(_held_out(validation_split, n_rows), sizes - test)
+    parts = ([], [], [])
+    for rows, n_test, n_val in zip(members, test, validation, strict=True):
+        parts[2].append(rows[:n_test])
+        parts[1].append(rows[n_test : n_test + n_val])
+        parts[0].append(rows[n_test + n_val :])
+    train, val, held = (
+        np.sort(np.concatenate(p or [[]])).astype(np.intp) for p in parts
+    )
+    if len(train) == 0:
+        raise ValueError(
+            f"no rows are left to train on: {n_rows} rows with validation_split "
+            f"{validation_split} and test_split {test_split}; lower the splits"
+        )
+    return train, val, held
+
+
+def _held_out(fraction: float, n_rows: int) -> int:
+    if fraction <= 0:
+        return 0
+    return min(max(1, round(fraction * n_rows)), n_rows)
+
+
+def _allocate(total: int, sizes: np.ndarray) -> np.ndarray:
+    # Largest-remainder apportionment keeps each class's share of the total.
+    if total == 0 or sizes.sum() == 0:
+        return np.zeros(len(sizes), np.intp)
+    quotas = total * sizes / sizes.sum()
+    counts = np.floor(quotas).astype(np.intp)
+    order = np.argsort(-(quotas - counts), kind="stable")
+    counts[order[: total - counts.sum()]] += 1
+    return np.minimum(counts, sizes)
+
+
+def _plain_scalar(value):
+    # Object arrays may hold NumPy scalars; JSON needs Python ones.
+    if hasattr(value, "item"):
+        value = value.item()
+    if not isinstance(value, str | int | float | bool):
+        raise ValueError(f"label {value!r} is not a string, number or bool")
+    return value

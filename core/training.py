@@ -1,0 +1,162 @@
+"""The epoch and mini-batch loop, its per-epoch report and its history.
+
+``Trainer.run`` trains for the configured epochs from wherever its state
+stands (a fresh start, or a restored checkpoint). Each epoch shuffles the
+training rows with the run's own generator, steps through mini-batches of
+``batch_size`` (the last, partial batch included), evaluates the validation
+split, and reports. Train-side accuracy, rmse and r2 come from the epoch's own
+forward passes, made while the weights were still moving, as Keras reports
+them; ``loss`` is the mean of the epoch's mini-batch losses (penalties
+included) and ``val_loss`` the validation split's loss with the end-of-epoch
+weights. Arithmetic warnings are silenced here because every loss and weight
+is checked for finiteness instead and a breakdown raises ``DivergedError``.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.early_stopping import EarlyStopping
+from core.errors import DivergedError
+from core.evaluation import Evaluator
+from core.gradients import apply_penalty, clip_gradients, penalized_weights
+from core.monitor import GradientMonitor
+
+
+@dataclass
+class EpochReport:
+    """What one finished epoch reports to ``on_epoch``.
+
+    ``metrics`` holds ``loss``, ``lr``, ``duration_s`` and the task's metrics
+    (``accuracy`` or ``rmse`` and ``r2``, with ``val_`` twins when there is a
+    validation split). ``layers`` holds the gradient-flow numbers per layer
+    and ``warnings`` the problems they show. ``checkpoint()`` serialises the
+    complete training state as it stands after this epoch; call it inside the
+    callback, before training moves on.
+    """
+
+    epoch: int
+    epochs: int
+    metrics: dict[str, float]
+    duration_s: float
+    layers: dict[str, dict[str, float]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    _save: Callable[[], bytes] | None = field(default=None, repr=False)
+
+    def checkpoint(self) -> bytes:
+        """The training state after this epoch as npz bytes (no pickle)."""
+        if self._save is None:
+            raise RuntimeError("this report carries no training state")
+        return self._save(self.epoch)
+
+
+class Trainer:
+    """Owns a run's moving parts: network, loss, optimizer, schedule, data."""
+
+    def __init__(self, network, loss, optimizer, schedule, config, data, rngs):
+        self.network, self.loss = network, loss
+        self.optimizer, self.schedule = optimizer, schedule
+        self.config, self.data = config, data
+        self.shuffle_rng, self.dropout_rng = rngs
+        self.epoch = 0
+        self.finished = False
+        self.history: list[dict[str, float]] = []
+        self.evaluator = Evaluator(network, loss, data)
+        self.monitor = GradientMonitor(network)
+        self.penalized = penalized_weights(network)
+        self.stopping = None
+        if config.early_stopping is not None:
+            self.stopping = EarlyStopping(config.early_stopping, network)
+        self.save_checkpoint: Callable[[int], bytes] | None = None
+
+    def run(self, on_epoch=None, should_stop=None) -> bool:
+        """Train the remaining epochs; return True if stopped by a caller."""
+        epochs = self.config.training.epochs
+        with np.errstate(all="ignore"):
+            while self.epoch < epochs and not self.finished:
+                started = time.perf_counter()
+                lr = self.schedule.lr(self.epoch)
+                self.optimizer.lr = lr
+                metrics = self._train_epoch(should_stop)
+                if metrics is None:
+                    return True
+                self.epoch += 1
+                metrics.update(self.evaluator.evaluate("validation", self.epoch))
+                metrics["lr"] = lr
+                self._check_weights()
+                self.schedule.observe(self.epoch - 1, metrics)
+                if self.stopping is not None:
+                    self.finished = self.stopping.update(self.epoch, metrics)
+                metrics["duration_s"] = time.perf_counter() - started
+                self.history.append({"epoch": self.epoch, **metrics})
+                if on_epoch is not None and on_epoch(self._report(metrics)):
+                    return True
+        if self.stopping is not None:
+            self.stopping.restore()
+        return False
+
+    def _train_epoch(self, should_stop) -> dict[str, float] | None:
+        train = self.data.train
+        n_rows, batch_size = len(train.x), self.config.training.batch_size
+        order = None
+        if self.config.training.shuffle:
+            order = self.shuffle_rng.permutation(n_rows)
+        self.monitor.start_epoch()
+        self.evaluator.start_epoch()
+        losses = []
+        for start in range(0, n_rows, batch_size):
+            if should_stop is not None and should_stop():
+                return None
+            if order is None:
+                rows = slice(start, start + batch_size)
+            else:
+                rows = order[start : start + batch_size]
+            losses.append(self._step(train.x[rows], train.target[rows], rows))
+        metrics = {"loss": float(np.mean(losses))}
+        metrics.update(self.evaluator.end_epoch())
+        return metrics
+
+    def _step(self, x, target, rows) -> float:
+        scores = self.network.forward(x, training=True)  # (batch, outputs)
+        self.monitor.after_forward()
+        self.evaluator.observe(scores, rows)
+        loss = self.loss.forward(scores, target)
+        self.network.backward(self.loss.backward())
+        penalty = self.config.regularization
+        if penalty.l1 or penalty.l2:
+            loss += apply_penalty(self.penalized, penalty.l1, penalty.l2)
+        if not np.isfinite(loss):
+            raise DivergedError(self.epoch + 1, f"the loss became {loss}")
+        clip = self.config.clip
+        if clip.norm is not None or clip.value is not None:
+            clip_gradients(self.optimizer.grads, clip.norm, clip.value)
+        updates = self.optimizer.step()
+        self.monitor.after_step(updates)
+        return loss
+
+    def _check_weights(self) -> None:
+        for name, array in self.network.state().items():
+            if not np.isfinite(array).all():
+                raise DivergedError(self.epoch, f"{name} became non-finite")
+
+    def _report(self, metrics: dict[str, float]) -> EpochReport:
+        layers, warnings = self.monitor.end_epoch()
+        return EpochReport(
+            epoch=self.epoch,
+            epochs=self.config.training.epochs,
+            metrics=dict(metrics),
+            duration_s=metrics["duration_s"],
+            layers=layers,
+            warnings=warnings,
+            _save=self._checkpoint_at,
+        )
+
+    def _checkpoint_at(self, epoch: int) -> bytes:
+        if epoch != self.epoch or self.save_checkpoint is None:
+            raise RuntimeError(
+                f"checkpoint() of epoch {epoch} was called after training moved "
+                f"on to epoch {self.epoch + 1}; call it inside on_epoch"
+            )
+        return self.save_checkpoint(epoch)
