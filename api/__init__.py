@@ -1,0 +1,1 @@
+"""Descent's HTTP API."""

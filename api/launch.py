@@ -1,0 +1,100 @@
+"""``make run``: migrate, start a supervised Celery worker, serve the API.
+
+With no ``DESCENT_DATABASE_URL`` or ``DESCENT_BROKER_URL`` set this is the
+embedded default: SQLite and a folder-based broker under ``DESCENT_DATA_DIR``,
+nothing else to install.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import structlog
+import uvicorn
+
+from persistence.logs import configure_logging
+from persistence.migrate import upgrade
+from persistence.settings import get_settings
+
+log = structlog.get_logger(__name__)
+
+# A worker that dies within this many seconds of starting is restarted after
+# a growing pause, so a broken setup does not spin the CPU.
+QUICK_DEATH_SECONDS = 10.0
+
+
+def worker_command(queue: str = "cpu") -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "worker.app", "worker",
+        "--queues", queue, "--concurrency", "1", "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle",
+        "--hostname", f"{queue}-{os.getpid()}@%h",
+    ]  # fmt: skip
+
+
+class WorkerSupervisor:
+    """Keeps one worker process alive and restarts it when it dies."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        pause = 1.0
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            self.process = subprocess.Popen(self.command)
+            log.info("worker.started", pid=self.process.pid)
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            lived = time.monotonic() - started
+            pause = min(pause * 2, 30.0) if lived < QUICK_DEATH_SECONDS else 1.0
+            log.warning("worker.died", exit_code=code, restart_in_s=pause)
+            self.stopping.wait(pause)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self.stopping.set()
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        # SIGTERM is Celery's warm shutdown: the running task may finish.
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> None:
+    configure_logging()
+    settings = get_settings()
+    upgrade()
+    if not settings.database_url:
+        log.warning(
+            "embedded.default",
+            database=settings.resolved_database_url,
+            broker=f"{settings.resolved_broker_url} in {settings.broker_folder}",
+            note="serving on loopback without API keys",
+        )
+    supervisor = WorkerSupervisor(worker_command())
+    supervisor.start()
+    try:
+        uvicorn.run(
+            "api.main:app", host=settings.host, port=settings.port, log_config=None
+        )
+    finally:
+        supervisor.stop()
+
+
+if __name__ == "__main__":
+    main()

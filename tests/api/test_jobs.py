@@ -1,0 +1,164 @@
+"""POST /v1/jobs validation and job bookkeeping, without a worker running."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import queued_messages
+
+
+def digits_spec(**changes: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "dataset": "digits",
+        "network": {
+            "layers": [
+                {"type": "dense", "units": 128, "activation": "relu"},
+                {"type": "dense", "units": 64, "activation": "relu"},
+                {"type": "dense", "units": 10, "activation": "softmax"},
+            ]
+        },
+        "loss": "cross_entropy",
+        "optimizer": {"name": "adam", "learning_rate": 0.001},
+        "training": {
+            "epochs": 30,
+            "batch_size": 32,
+            "validation_split": 0.2,
+            "seed": 0,
+        },
+    }
+    spec.update(changes)
+    return spec
+
+
+def diabetes_spec(**changes: Any) -> dict[str, Any]:
+    spec = digits_spec(
+        dataset="diabetes",
+        network={
+            "layers": [
+                {"type": "dense", "units": 64, "activation": "relu"},
+                {"type": "dense", "units": 1, "activation": "linear"},
+            ]
+        },
+        loss="mse",
+    )
+    spec.update(changes)
+    return spec
+
+
+class TestCreateJob:
+    def test_queues_and_sends_one_message(
+        self, client: TestClient, data_dir: Path
+    ) -> None:
+        # The row is committed and exactly one broker message carries its id.
+        response = client.post("/v1/jobs", json=digits_spec())
+        assert response.status_code == 202, response.text
+        body = response.json()
+        assert body["status"] == "queued"
+        assert body["epochs"] == 30
+        assert body["progress"] == 0.0
+        assert response.headers["location"] == f"/v1/jobs/{body['id']}"
+        assert client.get(response.headers["location"]).json()["id"] == body["id"]
+        messages = queued_messages(data_dir)
+        assert len(messages) == 1
+        assert body["id"] in messages[0].read_text()
+
+    @pytest.mark.parametrize(
+        ("spec", "field"),
+        [
+            (
+                digits_spec(network={"layers": [{"units": 10, "activation": "swish"}]}),
+                "network.layers[0].activation",
+            ),
+            (digits_spec(loss="hinge"), "loss"),
+            (
+                digits_spec(network={"layers": [{"units": 0, "activation": "relu"}]}),
+                "network.layers[0].units",
+            ),
+            (
+                digits_spec(network={"layers": [{"units": -3, "activation": "relu"}]}),
+                "network.layers[0].units",
+            ),
+            (
+                digits_spec(
+                    network={"layers": [{"units": 3, "activation": "softmax"}]}
+                ),
+                "network.layers[0].units",
+            ),
+            (
+                diabetes_spec(
+                    network={"layers": [{"units": 1, "activation": "softmax"}]}
+                ),
+                "network.layers[0].activation",
+            ),
+            (digits_spec(dataset="mnist"), "dataset"),
+            (
+                digits_spec(optimizer={"name": "adam", "learning_rate": 0}),
+                "optimizer.learning_rate",
+            ),
+            (digits_spec(training={"epochs": 0}), "training.epochs"),
+        ],
+    )
+    def test_bad_spec_is_422_naming_the_field_and_stores_nothing(
+        self, client: TestClient, data_dir: Path, spec: dict[str, Any], field: str
+    ) -> None:
+        response = client.post("/v1/jobs", json=spec)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["field"] == field
+        assert client.get("/v1/jobs").json() == {"data": [], "count": 0}
+        assert queued_messages(data_dir) == []
+
+    def test_unknown_dataset_id_is_404(self, client: TestClient) -> None:
+        spec = digits_spec(dataset="00000000-0000-0000-0000-000000000000")
+        response = client.post("/v1/jobs", json=spec)
+        assert response.status_code == 404
+        assert response.json()["field"] == "dataset"
+        assert client.get("/v1/jobs").json()["count"] == 0
+
+    def test_ten_classes_but_three_units_gives_both_counts(
+        self, client: TestClient
+    ) -> None:
+        spec = digits_spec(network={"layers": [{"units": 3, "activation": "softmax"}]})
+        detail = client.post("/v1/jobs", json=spec).json()["detail"]
+        assert "10" in detail and "3" in detail
+
+    def test_limit_on_epochs_names_the_setting(self, client: TestClient) -> None:
+        spec = digits_spec(training={"epochs": 10_001})
+        problem = client.post("/v1/jobs", json=spec).json()
+        assert problem["field"] == "training.epochs"
+        assert problem["detail"] == (
+            "epochs is 10001; the limit is 10000 (DESCENT_MAX_EPOCHS)"
+        )
+
+
+class TestListJobs:
+    def test_newest_first_and_paginated(self, client: TestClient) -> None:
+        ids = [
+            client.post("/v1/jobs", json=digits_spec()).json()["id"] for _ in range(3)
+        ]
+        page = client.get("/v1/jobs", params={"limit": 2}).json()
+        assert page["count"] == 3
+        assert [job["id"] for job in page["data"]] == [ids[2], ids[1]]
+        rest = client.get("/v1/jobs", params={"limit": 2, "offset": 2}).json()
+        assert [job["id"] for job in rest["data"]] == [ids[0]]
+
+
+class TestCancelJob:
+    def test_a_queued_job_is_cancelled_at_once(self, client: TestClient) -> None:
+        job_id = client.post("/v1/jobs", json=digits_spec()).json()["id"]
+        response = client.post(f"/v1/jobs/{job_id}/cancel")
+        assert response.status_code == 202
+        assert response.json()["status"] == "cancelled"
+        assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"
+
+    def test_unknown_job_is_404_problem(self, client: TestClient) -> None:
+        response = client.post("/v1/jobs/00000000-0000-0000-0000-000000000001/cancel")
+        assert response.status_code == 404
+        assert response.json()["type"] == "urn:descent:problem:not-found"
+
+    def test_malformed_id_is_422(self, client: TestClient) -> None:
+        response = client.get("/v1/jobs/not-a-uuid")
+        assert response.status_code == 422
+        assert response.json()["field"] == "job_id"

@@ -1,0 +1,1 @@
+"""The Celery worker that trains networks with Descent's core."""
