@@ -51,7 +51,9 @@ class WorkerSupervisor:
         pause = 1.0
         while not self.stopping.is_set():
             started = time.monotonic()
-            self.process = subprocess.Popen(self.command)
+            # Its own session: a Ctrl-C or SIGTERM meant for the service reaches
+            # the launcher, which then stops the worker in order.
+            self.process = subprocess.Popen(self.command, start_new_session=True)
             log.info("worker.started", pid=self.process.pid)
             code = self.process.wait()
             if self.stopping.is_set():
@@ -75,6 +77,10 @@ class WorkerSupervisor:
             process.wait()
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     configure_logging()
     settings = get_settings()
@@ -88,6 +94,10 @@ def main() -> None:
         )
     supervisor = WorkerSupervisor(worker_command())
     supervisor.start()
+    # uvicorn re-raises SIGTERM/SIGINT once it has shut down; turning them into
+    # SystemExit lets the finally clause below stop the worker before we exit.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_on_signal)
     try:
         uvicorn.run(
             "api.main:app", host=settings.host, port=settings.port, log_config=None
