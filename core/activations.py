@@ -47,19 +47,31 @@ def sigmoid(z: Array) -> Array:
     return xp.where(z >= 0, r, e * r)
 
 
-class Linear:
-    """The identity: ``a = x``."""
+class ActivationFunction:
+    """Base of the activations: ``a = f(x)`` and its vector-Jacobian product."""
 
     needs_input = False
 
     def forward(self, x: Array, out: Array | None = None) -> Array:
+        """``a = f(x)``, elementwise (row-wise for softmax), any shape.
+
+        ``out`` may be ``x`` itself when the caller allows in-place work.
+        """
         return x
 
     def backward(self, grad_out: Array, x: Array, a: Array, out=None) -> Array:
+        """``delta`` = dL/dx from ``grad_out`` = dL/da, with ``x`` or ``a``.
+
+        ``x`` is None unless ``needs_input``; ``out`` may be ``grad_out``.
+        """
         return grad_out
 
 
-class ReLU:
+class Linear(ActivationFunction):
+    """The identity: ``a = x``."""
+
+
+class ReLU(ActivationFunction):
     """``a = max(x, 0)``."""
 
     needs_input = False
@@ -71,7 +83,7 @@ class ReLU:
         return get_xp(a).multiply(grad_out, a > 0, out=out)
 
 
-class LeakyReLU:
+class LeakyReLU(ActivationFunction):
     """``a = x`` for positive ``x``, ``negative_slope * x`` otherwise."""
 
     needs_input = False
@@ -87,7 +99,7 @@ class LeakyReLU:
         return get_xp(a).where(a > 0, grad_out, grad_out * self.negative_slope)
 
 
-class ELU:
+class ELU(ActivationFunction):
     """``a = x`` for positive ``x``, ``alpha * (exp(x) - 1)`` otherwise."""
 
     needs_input = False
@@ -105,7 +117,7 @@ class ELU:
         return get_xp(a).where(a > 0, grad_out, grad_out * (a + self.alpha))
 
 
-class GELU:
+class GELU(ActivationFunction):
     """Exact GELU, ``x * Phi(x)`` with the normal CDF from ``erfc``."""
 
     needs_input = True
@@ -119,7 +131,7 @@ class GELU:
         return grad_out * (_normal_cdf(x) + x * pdf)
 
 
-class Sigmoid:
+class Sigmoid(ActivationFunction):
     """The logistic function ``a = 1 / (1 + exp(-x))``."""
 
     needs_input = False
@@ -131,7 +143,7 @@ class Sigmoid:
         return grad_out * a * (1.0 - a)
 
 
-class Tanh:
+class Tanh(ActivationFunction):
     """Hyperbolic tangent."""
 
     needs_input = False
@@ -143,7 +155,7 @@ class Tanh:
         return grad_out * (1.0 - a * a)
 
 
-class Softmax:
+class Softmax(ActivationFunction):
     """Row-wise softmax; its Jacobian-vector product is ``a * (g - <g, a>)``."""
 
     needs_input = False

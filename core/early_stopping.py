@@ -47,6 +47,7 @@ class EarlyStopping:
             self.network.load_state(self.best_state)
 
     def state_dict(self) -> dict[str, float]:
+        """Counters for a checkpoint (the best arrays travel separately)."""
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
 
     def load_state_dict(self, state: dict[str, float], best_state) -> None:

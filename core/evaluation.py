@@ -24,6 +24,7 @@ class Evaluator:
         self.regression = data.task == "regression"
 
     def start_epoch(self) -> None:
+        """Reset the train-side counts."""
         self.correct = 0
         self.squared_error = 0.0
 
@@ -80,7 +81,7 @@ class Evaluator:
         total, weight, parts = 0.0, 0.0, []
         for start in range(0, len(data.x), CHUNK_ROWS):
             rows = slice(start, start + CHUNK_ROWS)
-            scores = self.network.forward(data.x[rows], training=False)
+            scores = self.network.infer(data.x[rows])
             chunk_weight = self.loss.batch_weight(data.target[rows])
             total += self.loss.forward(scores, data.target[rows]) * chunk_weight
             weight += chunk_weight

@@ -15,29 +15,35 @@ RELU_LIKE = ("relu", "leaky_relu", "elu", "gelu")
 
 
 def he_normal(rng, fan_in, fan_out, dtype):
+    """Normal with std sqrt(2 / fan_in)."""
     std = math.sqrt(2.0 / fan_in)
     return rng.standard_normal((fan_in, fan_out), dtype=dtype) * dtype.type(std)
 
 
 def he_uniform(rng, fan_in, fan_out, dtype):
+    """Uniform in +-sqrt(6 / fan_in)."""
     return _uniform(rng, math.sqrt(6.0 / fan_in), fan_in, fan_out, dtype)
 
 
 def xavier_normal(rng, fan_in, fan_out, dtype):
+    """Normal with std sqrt(2 / (fan_in + fan_out))."""
     std = math.sqrt(2.0 / (fan_in + fan_out))
     return rng.standard_normal((fan_in, fan_out), dtype=dtype) * dtype.type(std)
 
 
 def xavier_uniform(rng, fan_in, fan_out, dtype):
+    """Uniform in +-sqrt(6 / (fan_in + fan_out))."""
     return _uniform(rng, math.sqrt(6.0 / (fan_in + fan_out)), fan_in, fan_out, dtype)
 
 
 def lecun_normal(rng, fan_in, fan_out, dtype):
+    """Normal with std sqrt(1 / fan_in)."""
     std = math.sqrt(1.0 / fan_in)
     return rng.standard_normal((fan_in, fan_out), dtype=dtype) * dtype.type(std)
 
 
 def zeros(rng, fan_in, fan_out, dtype):
+    """All zeros."""
     return np.zeros((fan_in, fan_out), dtype=dtype)
 
 

@@ -27,9 +27,33 @@ class Layer:
         self.name = name
 
     def forward(self, x: Array, training: bool = False) -> Array:
+        """Compute the output and keep what ``backward`` needs.
+
+        Parameters
+        ----------
+        x : array of shape (batch, in_features)
+        training : bool
+            Training mode (batch statistics, dropout) or inference mode.
+
+        Returns
+        -------
+        array of shape (batch, out_features)
+        """
         return x
 
     def backward(self, grad_out: Array) -> Array | None:
+        """Store parameter gradients; return ``delta`` for the layer below.
+
+        Parameters
+        ----------
+        grad_out : array of shape (batch, out_features)
+            dL/d(output) of the last ``forward``.
+
+        Returns
+        -------
+        array of shape (batch, in_features), or None
+            dL/d(input); None when ``needs_input_grad`` is False.
+        """
         return grad_out
 
     def infer(self, x: Array) -> Array:

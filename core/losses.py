@@ -23,6 +23,24 @@ class Loss:
 
     link: str | None = None
 
+    def forward(self, scores: Array, target: Array) -> float:
+        """The batch's mean loss; keeps what ``backward`` needs.
+
+        Parameters
+        ----------
+        scores : array of shape (batch, outputs)
+        target : array of shape (batch,) of class indices, or (batch, outputs)
+
+        Returns
+        -------
+        float
+        """
+        raise NotImplementedError
+
+    def backward(self) -> Array:
+        """``delta`` = dL/dscores of the last ``forward``, shape (batch, outputs)."""
+        raise NotImplementedError
+
     def batch_weight(self, target: Array) -> float:
         """The divisor of this batch's mean, to combine batches exactly."""
         return float(len(target))

@@ -37,6 +37,7 @@ class GradientMonitor:
         self.start_epoch()
 
     def start_epoch(self) -> None:
+        """Reset the accumulators."""
         self.steps = 0
         self.grad_squares = {layer.name: 0.0 for layer in self.layers}
         self.ratios = {layer.name: 0.0 for layer in self.layers}

@@ -46,6 +46,12 @@ class Network:
             x = layer.forward(x, training)
         return x
 
+    def infer(self, x: Array) -> Array:
+        """Inference-mode scores for ``x``, keeping no state in the layers."""
+        for layer in self.layers:
+            x = layer.infer(x)
+        return x
+
     def backward(self, delta: Array) -> None:
         """Propagate ``delta`` = dL/dscores (batch, outputs), filling ``grads``."""
         for layer in reversed(self.layers[self._first :]):

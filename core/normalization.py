@@ -48,7 +48,7 @@ class BatchNorm(Layer):
 
     def infer(self, x: Array) -> Array:
         inv_std = 1.0 / self.xp.sqrt(self.running_var + self.epsilon)
-        return (x - self.running_mean) * (inv_std * self.weight) + self.bias
+        return (x - self.running_mean) * inv_std * self.weight + self.bias
 
     def backward(self, grad_out: Array) -> Array | None:
         # parameter gradients

@@ -33,6 +33,7 @@ class Schedule:
         """See the metrics of 0-based ``epoch`` once it has run."""
 
     def state_dict(self) -> dict[str, float]:
+        """What a checkpoint must keep (closed forms keep nothing)."""
         return {}
 
     def load_state_dict(self, state: dict[str, float]) -> None:

@@ -74,8 +74,12 @@ def loads(blob: bytes) -> Model:
     n_features, classes = meta.get("n_features"), meta.get("classes")
     if not isinstance(n_features, int) or n_features < 1:
         raise ValueError(f"meta n_features must be a positive int, got {n_features!r}")
-    if classes is not None and not isinstance(classes, list):
-        raise ValueError("meta classes must be a list or null")
+    if classes is not None and not (
+        isinstance(classes, list)
+        and all(isinstance(c, str | int | float | bool) for c in classes)
+        and len(set(classes)) == len(classes)
+    ):
+        raise ValueError("meta classes must be null or a list of distinct labels")
     try:
         config = FitConfig.from_dict(documents["config"])
         config.validate(n_features, None if classes is None else len(classes))

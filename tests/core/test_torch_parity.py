@@ -72,6 +72,19 @@ def test_forward_and_gradients_match_torch_for_each_activation(activation):
 
 
 @pytest.mark.parametrize(
+    "layer",
+    [
+        {"units": 6, "activation": "leaky_relu", "negative_slope": 0.2},
+        {"units": 6, "activation": "elu", "alpha": 0.5},
+    ],
+)
+def test_activation_settings_match_torch(layer):
+    # leaky_relu's negative_slope and elu's alpha mean what they mean in torch.
+    last = {"units": 3, "activation": "softmax"}
+    _compare({"network": {"layers": [layer, last]}})
+
+
+@pytest.mark.parametrize(
     "loss, last, options",
     [
         ("cross_entropy", (3, "softmax"), {}),
