@@ -4,6 +4,7 @@ Domain errors carry their HTTP status; one set of handlers renders every error
 in the same shape, and a 500 says nothing about the internals.
 """
 
+import re
 from typing import Any
 
 import structlog
@@ -74,6 +75,12 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+# Pydantic puts the tried member of a union into an error's location, as in
+# ("body", "loss", "literal['mse', ...]"); our own field names are snake_case.
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     """("body", "network", "layers", 1, "units") -> "network.layers[1].units"."""
     parts = list(loc)
@@ -83,7 +90,7 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     for part in parts:
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
+        elif _FIELD_NAME.fullmatch(str(part)) and part not in _TYPE_TAGS:
             path += f".{part}" if path else str(part)
     return path
 

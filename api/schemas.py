@@ -13,50 +13,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# One layer of the network spec in POST /v1/jobs.
-class LayerSpec(_Strict):
-    type: str = Field(default="dense", examples=["dense"])
-    units: int | None = Field(default=None, ge=1, examples=[64])
-    activation: str = Field(default="linear", examples=["relu"])
-    init: str | None = Field(default=None, examples=["he_normal"])
-
-
-class NetworkSpec(_Strict):
-    layers: list[LayerSpec] = Field(min_length=1)
-    init: str | None = None
-
-
-class OptimizerSpec(_Strict):
-    name: str = Field(default="adam", examples=["adam", "sgd"])
-    learning_rate: FiniteFloat = Field(default=0.001, gt=0)
-    momentum: FiniteFloat = Field(default=0.0, ge=0, lt=1)
-    beta1: FiniteFloat = Field(default=0.9, ge=0, lt=1)
-    beta2: FiniteFloat = Field(default=0.999, ge=0, lt=1)
-    epsilon: FiniteFloat = Field(default=1e-8, gt=0)
-
-
-class TrainingSpec(_Strict):
-    epochs: int = Field(default=10, ge=1)
-    batch_size: int = Field(default=32, ge=1)
-    validation_split: FiniteFloat = Field(default=0.2, ge=0, lt=1)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    shuffle: bool = True
-
-
-# Body of POST /v1/jobs.
-class TrainingJobCreate(_Strict):
-    dataset: str = Field(
-        description="a built-in dataset's name or an uploaded dataset's id",
-        examples=["digits"],
-        max_length=100,
-    )
-    network: NetworkSpec
-    loss: str = Field(examples=["cross_entropy", "mse"])
-    optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
-    training: TrainingSpec = Field(default_factory=TrainingSpec)
-    dtype: Literal["float32", "float64"] = "float32"
-
-
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
@@ -70,7 +26,10 @@ class TrainingJobPublic(BaseModel):
     progress: float
     metrics: dict[str, float | None] | None
     error: str | None
+    warnings: list[str]
     cancel_requested: bool
+    device: Literal["cpu", "gpu", "auto"]
+    queue: str
     model_id: uuid.UUID | None
     spec: dict[str, Any]
     created_at: datetime
@@ -88,6 +47,7 @@ class EpochMetricsPublic(BaseModel):
     epoch: int
     attempt: int
     metrics: dict[str, float | None]
+    layers: dict[str, dict[str, float | None]] | None
     created_at: datetime
 
 
@@ -122,6 +82,8 @@ class ModelPublic(BaseModel):
     classes: list[Any] | None
     spec: dict[str, Any]
     metrics: dict[str, float | None] | None
+    test_metrics: dict[str, float | None] | None
+    confusion_matrix: list[list[int]] | None
     weights_sha256: str
     created_at: datetime
 

@@ -16,6 +16,9 @@ from persistence.models import (
     utcnow,
 )
 
+# A job keeps its most recent warnings only, so its status stays small.
+MAX_JOB_WARNINGS = 20
+
 
 def json_safe(metrics: dict[str, Any]) -> dict[str, Any]:
     """Plain floats, with null for NaN and infinities (CASES C12)."""
@@ -98,23 +101,43 @@ def record_epoch(
     attempt: int,
     epoch: int,
     metrics: dict[str, Any],
+    layers: dict[str, dict[str, Any]] | None = None,
+    epoch_warnings: list[str] | None = None,
+    job_warnings: list[str] | None = None,
 ) -> bool:
-    """Store one epoch's metrics; False when the job is no longer ours to run."""
+    """Store one epoch; False when the job is no longer ours to run.
+
+    ``epoch_warnings`` stay with the epoch's row; ``job_warnings`` are added
+    to the job's status, where a client polling it sees them.
+    """
     metrics = json_safe(metrics)
-    moved = _move(
-        session,
-        job_id,
-        attempt,
-        JobStatus.RUNNING,
-        epoch=epoch,
-        metrics=metrics,
-        heartbeat_at=utcnow(),
-    )
-    if moved:
-        session.add(
-            EpochMetrics(job_id=job_id, attempt=attempt, epoch=epoch, metrics=metrics)
+    values: dict[str, Any] = {
+        "epoch": epoch,
+        "metrics": metrics,
+        "heartbeat_at": utcnow(),
+    }
+    if job_warnings:
+        current = session.scalar(
+            select(TrainingJob.warnings).where(TrainingJob.id == job_id)
         )
-    return moved
+        values["warnings"] = [*(current or []), *job_warnings][-MAX_JOB_WARNINGS:]
+    if not _move(session, job_id, attempt, JobStatus.RUNNING, **values):
+        return False
+    session.add(
+        EpochMetrics(
+            job_id=job_id,
+            attempt=attempt,
+            epoch=epoch,
+            metrics=metrics,
+            layers=(
+                {name: json_safe(numbers) for name, numbers in layers.items()}
+                if layers
+                else None
+            ),
+            warnings=epoch_warnings or None,
+        )
+    )
+    return True
 
 
 def cancel_requested(session: Session, job_id: uuid.UUID, attempt: int) -> bool:

@@ -82,6 +82,8 @@ class TrainingJob(Base):
     # Set instead of dataset_id for a built-in dataset such as "digits".
     builtin_dataset: Mapped[str | None] = mapped_column(String(50), nullable=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the client asked for (cpu, gpu or auto) and the queue that serves it.
+    device: Mapped[str] = mapped_column(String(10), default="cpu", server_default="cpu")
     queue: Mapped[str] = mapped_column(String(20), default="cpu")
     status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
@@ -89,6 +91,8 @@ class TrainingJob(Base):
     epochs: Mapped[int] = mapped_column(Integer)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Problems that held for several epochs without stopping training.
+    warnings: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     worker_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -111,6 +115,10 @@ class EpochMetrics(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     epoch: Mapped[int] = mapped_column(Integer)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Gradient flow per layer: grad_norm, weight_norm, update_ratio, dead_fraction.
+    layers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # That epoch's own health warnings (dead units, large updates...).
+    warnings: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -128,6 +136,22 @@ class TrainedModel(Base):
     classes: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Measured once, at the end, on the held-out test split (if one was asked).
+    test_metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    confusion_matrix: Mapped[list[list[int]] | None] = mapped_column(
+        JSON, nullable=True
+    )
     weights: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     weights_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Worker(Base):
+    """A running worker process and the queues it consumes, seen by heartbeat."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    queues: Mapped[list[str]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -8,7 +8,7 @@ from persistence.logs import configure_logging
 
 configure_logging()
 app = make_celery()
-app.conf.include = ["worker.tasks"]
+app.conf.include = ["worker.tasks", "worker.heartbeat"]
 
 
 @worker_process_init.connect

@@ -10,7 +10,9 @@ from typing import Any
 import structlog
 
 from core import DivergedError, EpochReport, FitConfig, dumps, fit
+from core.diagnosis import GradientTrend
 from persistence import jobs
+from persistence.broker import GPU_QUEUE
 from persistence.datasets import load_arrays
 from persistence.db import session_scope
 from persistence.models import JobStatus, TrainedModel
@@ -52,16 +54,30 @@ def run_training(job_id: uuid.UUID, attempt: int) -> None:
         job = jobs.get_job(session, job_id)
         assert job is not None
         spec: dict[str, Any] = dict(job.spec)
+        if job.queue == GPU_QUEUE:
+            spec["device"] = "gpu"
         dataset_ref = job.dataset_id or job.builtin_dataset
         assert dataset_ref is not None
     log.info("job.started", epochs=spec["training"]["epochs"])
     started = time.monotonic()
 
+    trend = GradientTrend()
+
     def on_epoch(report: EpochReport) -> bool:
+        trend_warnings = trend.update(report.epoch, report.layers)
         with session_scope() as session:
             ours = jobs.record_epoch(
-                session, job_id, attempt, report.epoch, report.metrics
+                session,
+                job_id,
+                attempt,
+                report.epoch,
+                report.metrics,
+                layers=report.layers,
+                epoch_warnings=report.warnings,
+                job_warnings=trend_warnings,
             )
+        for warning in trend_warnings:
+            log.warning("job.warning", epoch=report.epoch, warning=warning)
         log.info(
             "epoch.finished",
             epoch=report.epoch,
@@ -100,6 +116,10 @@ def run_training(job_id: uuid.UUID, attempt: int) -> None:
         classes=info.classes,
         spec=spec,
         metrics=final_metrics,
+        test_metrics=(
+            jobs.json_safe(result.test_metrics) if result.test_metrics else None
+        ),
+        confusion_matrix=result.confusion_matrix,
         weights=blob,
         weights_sha256=hashlib.sha256(blob).hexdigest(),
     )

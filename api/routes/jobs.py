@@ -5,10 +5,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import NotFoundError
+from api.job_spec import TrainingJobCreate
 from api.schemas import (
     EpochMetricsListPublic,
     EpochMetricsPublic,
-    TrainingJobCreate,
     TrainingJobPublic,
     TrainingJobsPublic,
 )
@@ -76,6 +76,7 @@ def get_job_metrics(job_id: uuid.UUID, session: SessionDep) -> EpochMetricsListP
             epoch=row.epoch,
             attempt=row.attempt,
             metrics=row.metrics,
+            layers=row.layers,
             created_at=row.created_at,
         )
         for row in rows

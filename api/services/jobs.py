@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from api.deps import on_commit
 from api.errors import InvalidInputError, NotFoundError
-from api.schemas import TrainingJobCreate, TrainingJobPublic
+from api.job_spec import TrainingJobCreate
+from api.schemas import TrainingJobPublic
 from core import ConfigError, FitConfig
-from persistence import datasets
-from persistence.broker import CPU_QUEUE, RUN_JOB_TASK
-from persistence.models import TrainedModel, TrainingJob
+from persistence import datasets, workers
+from persistence.broker import CPU_QUEUE, GPU_QUEUE, RUN_JOB_TASK
+from persistence.models import JobStatus, TrainedModel, TrainingJob
 from persistence.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -35,8 +36,8 @@ def resolve_dataset(session: Session, ref: str) -> datasets.DatasetInfo:
     return info
 
 
-def _check_limits(spec: TrainingJobCreate, n_features: int, settings: Settings) -> None:
-    layers = spec.network.layers
+def _check_limits(config: FitConfig, n_features: int, settings: Settings) -> None:
+    layers = config.network.layers
     if len(layers) > settings.max_layers:
         raise InvalidInputError(
             f"the network has {len(layers)} layers; the limit is "
@@ -45,7 +46,9 @@ def _check_limits(spec: TrainingJobCreate, n_features: int, settings: Settings) 
         )
     width, parameters = n_features, 0
     for index, layer in enumerate(layers):
-        if layer.units is None:
+        if layer.type != "dense" or layer.units is None:
+            # batch_norm keeps two numbers per unit; dropout none.
+            parameters += 2 * width if layer.type == "batch_norm" else 0
             continue
         if layer.units > settings.max_units:
             raise InvalidInputError(
@@ -61,46 +64,69 @@ def _check_limits(spec: TrainingJobCreate, n_features: int, settings: Settings) 
             f"{settings.max_parameters} (DESCENT_MAX_PARAMETERS)",
             field="network.layers",
         )
-    if spec.training.epochs > settings.max_epochs:
+    training = config.training
+    if training.epochs > settings.max_epochs:
         raise InvalidInputError(
-            f"epochs is {spec.training.epochs}; the limit is {settings.max_epochs} "
+            f"epochs is {training.epochs}; the limit is {settings.max_epochs} "
             "(DESCENT_MAX_EPOCHS)",
             field="training.epochs",
         )
-    if spec.training.batch_size > settings.max_batch_size:
+    if training.batch_size > settings.max_batch_size:
         raise InvalidInputError(
-            f"batch_size is {spec.training.batch_size}; the limit is "
+            f"batch_size is {training.batch_size}; the limit is "
             f"{settings.max_batch_size} (DESCENT_MAX_BATCH_SIZE)",
             field="training.batch_size",
         )
 
 
-def core_spec(spec: TrainingJobCreate, task: str) -> dict[str, Any]:
-    """The job's spec in core's words: what the worker hands to ``fit``."""
-    body = spec.model_dump(exclude={"dataset"})
-    body["task"] = task
-    return body
+def _resolve_queue(session: Session, device: str) -> str:
+    if device == "cpu":
+        return CPU_QUEUE
+    if GPU_QUEUE in workers.live_queues(session):
+        return GPU_QUEUE
+    if device == "auto":
+        return CPU_QUEUE
+    raise InvalidInputError(
+        'device "gpu" was asked for, but no GPU worker is running on this '
+        "deployment; start one (docker compose --profile gpu up) or use device "
+        '"cpu" or "auto"',
+        field="device",
+    )
+
+
+def fit_config(spec: TrainingJobCreate, info: datasets.DatasetInfo) -> FitConfig:
+    """The spec in core's words, checked against the dataset."""
+    body: dict[str, Any] = spec.model_dump(
+        exclude_unset=True, exclude_none=True, exclude={"dataset", "device"}
+    )
+    body["task"] = info.task
+    n_classes = len(info.classes) if info.classes is not None else None
+    try:
+        config = FitConfig.from_dict(body)
+        config.validate(info.n_features, n_classes)
+    except ConfigError as error:
+        raise InvalidInputError(str(error), field=error.field) from error
+    return config
 
 
 def create_job(
     session: Session, celery: Celery, spec: TrainingJobCreate, settings: Settings
 ) -> TrainingJob:
     info = resolve_dataset(session, spec.dataset)
-    _check_limits(spec, info.n_features, settings)
-    body = core_spec(spec, info.task)
-    n_classes = len(info.classes) if info.classes is not None else None
-    try:
-        FitConfig.from_dict(body).validate(info.n_features, n_classes)
-    except ConfigError as error:
-        raise InvalidInputError(str(error), field=error.field) from error
+    config = fit_config(spec, info)
+    _check_limits(config, info.n_features, settings)
+    queue = _resolve_queue(session, spec.device)
 
     job = TrainingJob(
         id=uuid.uuid4(),
         dataset_id=None if info.builtin else uuid.UUID(info.id),
         builtin_dataset=info.id if info.builtin else None,
-        spec=body,
-        queue=CPU_QUEUE,
-        epochs=spec.training.epochs,
+        # The resolved spec: every default spelled out, so a result always
+        # carries the configuration that produced it.
+        spec=config.to_dict(),
+        device=spec.device,
+        queue=queue,
+        epochs=config.training.epochs,
     )
     session.add(job)
     session.flush()
@@ -108,12 +134,12 @@ def create_job(
 
     def send() -> None:
         try:
-            celery.send_task(RUN_JOB_TASK, args=[job_id, attempt], queue=CPU_QUEUE)
+            celery.send_task(RUN_JOB_TASK, args=[job_id, attempt], queue=queue)
         except Exception:
             # The row is committed and stays queued; it is not lost.
             log.exception("job.send_failed", job_id=job_id)
         else:
-            log.info("job.queued", job_id=job_id, queue=CPU_QUEUE)
+            log.info("job.queued", job_id=job_id, queue=queue)
 
     on_commit(session, send)
     return job
@@ -132,6 +158,13 @@ def models_by_job(
     return {job_id: model_id for job_id, model_id in rows}
 
 
+def progress(job: TrainingJob) -> float:
+    # Early stopping can end a job before its last epoch: done is done.
+    if job.status == JobStatus.SUCCEEDED:
+        return 1.0
+    return round(job.epoch / job.epochs, 6) if job.epochs else 0.0
+
+
 def to_public(job: TrainingJob, model_id: uuid.UUID | None) -> TrainingJobPublic:
     return TrainingJobPublic(
         id=job.id,
@@ -139,9 +172,12 @@ def to_public(job: TrainingJob, model_id: uuid.UUID | None) -> TrainingJobPublic
         status=job.status,  # type: ignore[arg-type]
         epoch=job.epoch,
         epochs=job.epochs,
-        progress=round(job.epoch / job.epochs, 6) if job.epochs else 0.0,
+        progress=progress(job),
         metrics=job.metrics,
         error=job.error,
+        warnings=job.warnings or [],
+        device=job.device,  # type: ignore[arg-type]
+        queue=job.queue,
         cancel_requested=job.cancel_requested,
         model_id=model_id,
         spec=job.spec,

@@ -162,3 +162,75 @@ class TestCancelJob:
         response = client.get("/v1/jobs/not-a-uuid")
         assert response.status_code == 422
         assert response.json()["field"] == "job_id"
+
+
+class TestDevices:
+    def test_gpu_without_a_gpu_worker_is_refused_naming_device(
+        self, client: TestClient, data_dir: Path
+    ) -> None:
+        # Rather than wait forever on a queue nobody consumes.
+        response = client.post("/v1/jobs", json=digits_spec(device="gpu"))
+        assert response.status_code == 422
+        problem = response.json()
+        assert problem["field"] == "device"
+        assert "no GPU worker is running" in problem["detail"]
+        assert queued_messages(data_dir) == []
+
+    def test_auto_without_a_gpu_worker_goes_to_the_cpu_queue(
+        self, client: TestClient
+    ) -> None:
+        body = client.post("/v1/jobs", json=digits_spec(device="auto")).json()
+        assert (body["device"], body["queue"]) == ("auto", "cpu")
+
+    def test_gpu_with_a_live_gpu_worker_goes_to_the_gpu_queue(
+        self, client: TestClient
+    ) -> None:
+        from persistence import workers
+        from persistence.db import session_scope
+
+        with session_scope() as session:
+            workers.beat(session, "gpu@host", ["gpu"])
+        body = client.post("/v1/jobs", json=digits_spec(device="gpu")).json()
+        assert body["queue"] == "gpu"
+
+
+class TestSpecOptions:
+    def test_every_option_reaches_core_and_is_stored_resolved(
+        self, client: TestClient
+    ) -> None:
+        spec = digits_spec(
+            network={
+                "init": "xavier_uniform",
+                "layers": [
+                    {"type": "dense", "units": 64, "activation": "leaky_relu",
+                     "negative_slope": 0.1, "init": "he_uniform"},
+                    {"type": "batch_norm", "momentum": 0.2, "epsilon": 1e-3},
+                    {"type": "dropout", "rate": 0.3},
+                    {"type": "dense", "units": 10, "activation": "softmax"},
+                ],
+            },
+            loss={"name": "cross_entropy", "label_smoothing": 0.1},
+            optimizer={"name": "adamw", "learning_rate": 0.002, "weight_decay": 0.05},
+            regularization={"l1": 1e-5},
+            schedule={"name": "cosine", "warmup_epochs": 2, "restarts": True},
+            clip={"norm": 1.0},
+            early_stopping={"metric": "val_accuracy", "patience": 3},
+            training={"epochs": 12, "test_split": 0.1},
+        )  # fmt: skip
+        response = client.post("/v1/jobs", json=spec)
+        assert response.status_code == 202, response.text
+        stored = response.json()["spec"]
+        assert stored["network"]["layers"][0]["negative_slope"] == 0.1
+        assert stored["loss"] == {"name": "cross_entropy", "label_smoothing": 0.1}
+        assert stored["optimizer"]["weight_decay"] == 0.05
+        assert stored["schedule"]["name"] == "cosine"
+        assert stored["early_stopping"]["metric"] == "val_accuracy"
+        assert stored["training"]["test_split"] == 0.1
+
+    def test_a_key_of_another_layer_type_is_named(self, client: TestClient) -> None:
+        # "rate" belongs to dropout; core's strict reading names it on a dense layer.
+        spec = digits_spec(
+            network={"layers": [{"units": 10, "activation": "softmax", "rate": 0.5}]}
+        )
+        problem = client.post("/v1/jobs", json=spec).json()
+        assert problem["field"] == "network.layers[0].rate"

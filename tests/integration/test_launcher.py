@@ -4,6 +4,7 @@ stops it when the service stops, leaving no process behind."""
 import json
 import os
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -40,6 +41,23 @@ def wait_until(predicate, timeout_s: float = 30.0) -> bool:  # type: ignore[no-u
             return True
         time.sleep(0.1)
     return False
+
+
+def registered_workers(data_dir: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(data_dir / "descent.db") as connection:
+        return connection.execute("SELECT name, queues FROM workers").fetchall()
+
+
+def test_a_worker_registers_its_queues_and_leaves_on_stop(tmp_path: Path) -> None:
+    # The API refuses GPU jobs by reading these rows; they must be truthful.
+    service = Service(tmp_path).start()
+    try:
+        assert wait_until(lambda: len(registered_workers(tmp_path)) == 1)
+        ((name, queues),) = registered_workers(tmp_path)
+        assert name.startswith("cpu-") and json.loads(queues) == ["cpu"]
+    finally:
+        service.stop()
+    assert registered_workers(tmp_path) == []
 
 
 def test_a_killed_worker_is_replaced_and_stopping_leaves_none(tmp_path: Path) -> None:
