@@ -95,7 +95,8 @@ def main() -> None:
     bunch = load_iris()
     labels = predict(http, job, bunch.data)
     right = np.mean(np.asarray(labels) == bunch.target_names[bunch.target])
-    print(f"iris csv: {job['status']}, {sorted(set(labels))}, train accuracy {right:.3f}")
+    names = sorted(set(labels))
+    print(f"iris csv: {job['status']}, {names}, train accuracy {right:.3f}")
 
     job = train(
         http,

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "9b37e0010cff"
 down_revision: str | None = "032cc63af6c1"
 branch_labels: str | Sequence[str] | None = None
