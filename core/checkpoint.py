@@ -9,6 +9,8 @@ epoch, the history so far, and the preprocessing (``preprocessing.mean``,
 ``preprocessing.scale``, ``target.mean``, ``target.scale``) and classes, which
 are checked against the data on resume. Scalars travel in the ``state`` JSON
 document; generator states are Python ints there, which JSON keeps exact.
+Every array is NumPy, so a run may resume on another device than the one it
+started on: the configuration must match in everything but ``device``.
 """
 
 import numpy as np
@@ -83,8 +85,8 @@ def restore_checkpoint(blob: bytes, trainer, data, config) -> None:
 
 
 def _check_same_run(state, arrays, data, config) -> None:
-    saved = state.get("config")
-    current = config.to_dict()
+    saved = _without_device(state.get("config"))
+    current = _without_device(config.to_dict())
     if saved != current:
         keys = sorted(
             key
@@ -106,6 +108,12 @@ def _check_same_run(state, arrays, data, config) -> None:
             "the checkpoint was made from different data (its classes, feature "
             "count or training-split statistics differ); resume with the same x, y"
         )
+
+
+def _without_device(config):
+    if not isinstance(config, dict):
+        return config
+    return {key: value for key, value in config.items() if key != "device"}
 
 
 def _preprocessing(data) -> dict[str, np.ndarray]:

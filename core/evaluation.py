@@ -4,11 +4,15 @@ Classification scores are logits: the predicted class is the arg-max (or a
 positive logit for binary cross-entropy, i.e. p > 0.5). Regression scores are
 standardised; rmse is computed after mapping them back to the target's units.
 The loss on a held-out split is the loss of the scaled target, as in training.
+
+During an epoch each training batch leaves one number per row in an
+epoch-long array on the training device (its arg-max, or its one score); the
+train-side metrics are counted from it once, when the epoch ends.
 """
 
 import numpy as np
 
-from core.backend import to_numpy
+from core.backend import get_xp, to_numpy
 from core.errors import DivergedError
 from core.metrics import accuracy, confusion_matrix, r2, rmse
 
@@ -22,29 +26,41 @@ class Evaluator:
     def __init__(self, network, loss, data) -> None:
         self.network, self.loss, self.data = network, loss, data
         self.regression = data.task == "regression"
+        # Multi-class runs keep each row's arg-max, the others its one score.
+        self.argmax = not self.regression and loss.link == "softmax"
+        self.seen = None
 
-    def start_epoch(self) -> None:
-        """Reset the train-side counts."""
-        self.correct = 0
-        self.squared_error = 0.0
+    def start_epoch(self, order=None) -> None:
+        """Start an epoch that visits the training rows in ``order``.
 
-    def observe(self, scores, rows) -> None:
-        """Accumulate a training batch's predictions (scores of ``rows``)."""
-        truth = self.data.train.truth[rows]
-        predicted = self.predict(scores)
-        if self.regression:
-            diff = predicted - truth
-            self.squared_error += float(diff @ diff)
+        ``order`` is a NumPy array of row indices, or None for stored order.
+        """
+        self.order = order
+        if self.seen is None:
+            x = self.data.train.x
+            dtype = np.intp if self.argmax else x.dtype
+            self.seen = get_xp(x).empty(len(x), dtype=dtype)  # (n_train,)
+
+    def observe(self, scores, start: int) -> None:
+        """Keep a training batch's predictions, rows ``start`` onwards."""
+        seen = self.seen[start : start + len(scores)]
+        if self.argmax:
+            scores.argmax(axis=1, out=seen)
         else:
-            self.correct += int(np.count_nonzero(predicted == truth))
+            seen[...] = scores[:, 0]
 
     def end_epoch(self) -> dict[str, float]:
         """Train-side metrics of the epoch's forward passes."""
         truth = self.data.train.truth
+        if self.order is not None:
+            truth = truth[self.order]
+        seen = to_numpy(self.seen)
         if not self.regression:
-            return {"accuracy": self.correct / len(truth)}
+            predicted = seen if self.argmax else (seen > 0).astype(np.intp)
+            return {"accuracy": accuracy(predicted, truth)}
+        diff = self._original_units(seen) - truth
+        sse = float(diff @ diff)
         total = float(((truth - truth.mean()) ** 2).sum())
-        sse = self.squared_error
         r2_value = 1.0 - sse / total if total > 0 else float(sse == 0.0)
         return {"rmse": (sse / len(truth)) ** 0.5, "r2": r2_value}
 
@@ -92,7 +108,11 @@ class Evaluator:
         """Class codes, or regression predictions in original units."""
         scores = to_numpy(scores)
         if self.regression:
-            return scores[:, 0] * self.data.target_scale[0] + self.data.target_mean[0]
+            return self._original_units(scores[:, 0])
         if self.loss.link == "sigmoid":
             return (scores[:, 0] > 0).astype(np.intp)
         return scores.argmax(axis=1)
+
+    def _original_units(self, scores: np.ndarray) -> np.ndarray:
+        # float32 scores times float64 statistics: float64 predictions.
+        return scores * self.data.target_scale[0] + self.data.target_mean[0]

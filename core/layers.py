@@ -7,12 +7,15 @@ are written in place, never rebound) and returns ``delta`` for the layer below,
 or None when the layer below needs none (the first trainable layer).
 
 A dense layer computes ``y = x @ weight + bias`` with weight of shape
-``(in_features, out_features)``.
+``(in_features, out_features)``. In training it writes its output and its
+``delta`` into buffers it keeps per batch size, so a run allocates nothing per
+step: what ``forward`` and ``backward`` return is valid until the layer's next
+call. ``infer`` allocates, so concurrent predictions share no memory.
 """
 
 import numpy as np
 
-from core.backend import Array
+from core.backend import Array, Scratch
 
 
 class Layer:
@@ -60,6 +63,17 @@ class Layer:
         """Inference output, keeping no state (safe across threads)."""
         return x
 
+    def bind(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
+        """Use these arrays (views of the network's flat buffers) from now on.
+
+        ``params["weight"]`` becomes ``self.weight`` and ``grads["weight"]``
+        ``self.grad_weight``, and likewise for every other name.
+        """
+        for key in params:
+            setattr(self, key, params[key])
+            setattr(self, f"grad_{key}", grads[key])
+        self.params, self.grads = params, grads
+
 
 class Dense(Layer):
     """Fully connected layer ``y = x @ weight + bias``."""
@@ -73,10 +87,15 @@ class Dense(Layer):
         self.grad_bias = xp.zeros_like(bias)
         self.params = {"weight": self.weight, "bias": self.bias}
         self.grads = {"weight": self.grad_weight, "bias": self.grad_bias}
+        self.scratch = Scratch(xp)
 
     def forward(self, x: Array, training: bool = False) -> Array:
         self.x = x  # (batch, in_features)
-        out = x @ self.weight  # (batch, out_features)
+        dtype = x.dtype
+        if dtype != self.weight.dtype:
+            dtype = self.xp.result_type(dtype, self.weight.dtype)
+        out = self.scratch.get("out", (len(x), self.weight.shape[1]), dtype)
+        self.xp.matmul(x, self.weight, out=out)  # (batch, out_features)
         out += self.bias
         return out
 
@@ -93,7 +112,8 @@ class Dense(Layer):
         # input gradient
         if not self.needs_input_grad:
             return None
-        return grad_out @ self.weight.T  # (batch, in_features)
+        delta = self.scratch.get("delta", self.x.shape, grad_out.dtype)
+        return self.xp.matmul(grad_out, self.weight.T, out=delta)  # (batch, in)
 
 
 class Activation(Layer):

