@@ -121,6 +121,23 @@ class EarlyStoppingConfig:
 
 
 @dataclass(frozen=True)
+class PreprocessingConfig:
+    """How a table's columns become features (``core.tabular.TableEncoder``).
+
+    ``scaling`` applies to numeric columns: standard, minmax or none;
+    ``missing`` says what a missing cell does: reject the data, drop its row,
+    or impute the column's mean, median or most frequent value (categorical
+    columns take their most frequent category under any imputing policy);
+    ``unseen`` says what a category unseen in training does at prediction:
+    error, or encode it as all zeros.
+    """
+
+    scaling: str = "standard"
+    missing: str = "reject"
+    unseen: str = "error"
+
+
+@dataclass(frozen=True)
 class FitConfig:
     """Everything that decides a training run, given the data."""
 
@@ -135,6 +152,10 @@ class FitConfig:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     clip: ClipConfig = field(default_factory=ClipConfig)
     early_stopping: EarlyStoppingConfig | None = None
+    preprocessing: PreprocessingConfig = field(default_factory=PreprocessingConfig)
+    # Where fit trains: "cpu" (NumPy) or "gpu" (CuPy, ``pip install .[gpu]``).
+    # The model it returns is NumPy either way.
+    device: str = "cpu"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FitConfig":

@@ -42,3 +42,23 @@ class DivergedError(RuntimeError):
         super().__init__(message)
         self.epoch = epoch
         self.message = message
+
+
+class DataError(ValueError):
+    """A value in the data cannot be used as the preprocessing was set up.
+
+    Parameters
+    ----------
+    column : str
+        The column's name.
+    message : str
+        What is wrong, with the row and value where known, and the fix.
+    row : int, optional
+        The 0-based row.
+    """
+
+    def __init__(self, column: str, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+        self.row = row
+        self.message = message

@@ -4,19 +4,28 @@ This is the core's one entry point for training. The worker calls it with a
 job's data and spec, turns each ``EpochReport`` into database writes, asks it
 to stop through ``should_stop`` and resumes an interrupted job by passing the
 last report's checkpoint back in.
+
+With ``config.device == "gpu"`` the data is prepared on the CPU as always,
+then its splits move to the GPU, the network is built there from the same
+seeded initial weights and trained with CuPy, and the trained network is
+copied back into a NumPy one: the returned model, its ``dumps`` and its
+``predict`` are NumPy whatever the device. Checkpoints hold NumPy arrays too,
+so a run may resume on either device.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from core.backend import device_xp
 from core.checkpoint import restore_checkpoint, save_checkpoint
 from core.config import FitConfig
-from core.data import prepare_data
+from core.data import Dataset, Split, prepare_data
+from core.errors import ConfigError
 from core.losses import make_loss
 from core.model import Model
-from core.network import build_network
+from core.network import build_network, numpy_copy
 from core.optimizers import make_optimizer
 from core.schedules import make_schedule
 from core.training import EpochReport, Trainer
@@ -78,7 +87,8 @@ def fit(
     Raises
     ------
     ConfigError
-        If the configuration does not fit the data.
+        If the configuration does not fit the data, or names device "gpu"
+        where CuPy or a CUDA device is missing.
     DivergedError
         If a loss or weight becomes non-finite.
     ValueError
@@ -87,14 +97,22 @@ def fit(
     if isinstance(config, dict):
         config = FitConfig.from_dict(config)
     data = prepare_data(x, y, config)
+    try:
+        xp = device_xp(config.device)
+    except ValueError as exc:
+        raise ConfigError("device", str(exc)) from exc
+    data = _to_device(data, xp)
     seed = config.training.seed
     # One stream per purpose, so adding dropout never changes the shuffling.
     init_rng = np.random.default_rng([seed, 1])
     shuffle_rng = np.random.default_rng([seed, 2])
     dropout_rng = np.random.default_rng([seed, 3])
-    network = build_network(config, data.n_features, init_rng, dropout_rng)
-    loss = make_loss(config.loss, config.loss_options, np.dtype(config.dtype), np)
-    optimizer = make_optimizer(config.optimizer, network.params(), network.grads())
+    network = build_network(config, data.n_features, init_rng, dropout_rng, xp)
+    loss = make_loss(config.loss, config.loss_options, np.dtype(config.dtype), xp)
+    flat = (network.flat_params, network.flat_grads)
+    optimizer = make_optimizer(
+        config.optimizer, network.params(), network.grads(), flat
+    )
     schedule = make_schedule(
         config.schedule, config.optimizer.learning_rate, config.training.epochs
     )
@@ -112,6 +130,8 @@ def fit(
             test_metrics = trainer.evaluator.evaluate("test", trainer.epoch)
             confusion = trainer.evaluator.confusion()
     classes = None if data.encoder is None else data.encoder.classes
+    if xp is not np:
+        network = numpy_copy(network, config, data.n_features)
     model = Model(
         network,
         data.standardizer,
@@ -120,6 +140,7 @@ def fit(
         classes,
         data.target_mean,
         data.target_scale,
+        table_encoder=data.table_encoder,
     )
     stopping = trainer.stopping
     return FitResult(
@@ -132,3 +153,17 @@ def fit(
         test_metrics=test_metrics,
         confusion_matrix=confusion,
     )
+
+
+def _to_device(data: Dataset, xp) -> Dataset:
+    # Features and targets move; ``truth`` stays NumPy for the metrics.
+    if xp is np:
+        return data
+    moved = {}
+    for name in ("train", "validation", "test"):
+        split = getattr(data, name)
+        if split is not None:
+            moved[name] = Split(
+                xp.asarray(split.x), xp.asarray(split.target), split.truth
+            )
+    return replace(data, **moved)

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.activations import sigmoid, softmax
+from core.activations import sigmoid
 from core.backend import to_numpy
+from core.data import check_features
+from core.errors import DataError
 from core.losses import LOSSES
+from core.table import Table
 
 
 @dataclass(slots=True)
@@ -55,6 +58,7 @@ class Model:
         classes: list | None = None,
         target_mean=None,
         target_scale=None,
+        table_encoder=None,
     ) -> None:
         self.network = network
         self.standardizer = standardizer
@@ -64,6 +68,8 @@ class Model:
         self.classes = classes
         self.target_mean = target_mean
         self.target_scale = target_scale
+        # Set when the model was trained on a table (core.tabular).
+        self.table_encoder = table_encoder
         self._dtype = np.dtype(config.dtype)
         self._mean, self._scale = standardizer.mean, standardizer.scale
         self._steps = tuple(layer.infer for layer in network.layers)
@@ -75,8 +81,34 @@ class Model:
         if target_mean is not None:
             self._target = (float(target_scale[0]), float(target_mean[0]))
 
+    @property
+    def input_names(self) -> list[str] | None:
+        """The raw columns a table model takes, in order; None for a matrix model."""
+        if self.table_encoder is None:
+            return None
+        return [plan.name for plan in self.table_encoder.plans]
+
+    def predict_records(self, records: list[dict]) -> Prediction:
+        """Predict for rows given as dicts keyed by column name (None: missing).
+
+        Raises
+        ------
+        DataError
+            For a value that its column cannot take, a missing value the
+            policy refuses, or a category unseen in training under "error".
+        """
+        encoder = self.table_encoder
+        if encoder is None:
+            raise ValueError("this model takes numeric rows, not records")
+        kinds = {plan.name: plan.kind for plan in encoder.plans}
+        try:
+            table = Table.from_records(records, kinds, list(kinds))
+        except ValueError as exc:
+            raise DataError("", str(exc)) from exc
+        return self.predict(table)
+
     def predict(self, x) -> Prediction:
-        """Predict for raw rows ``x`` of shape (n_rows, n_features).
+        """Predict for raw rows ``x`` of shape (n_rows, n_features), or a Table.
 
         Raises
         ------
@@ -84,6 +116,15 @@ class Model:
             If ``x`` is not 2-D with ``n_features`` columns, or holds a
             non-finite or non-numeric value.
         """
+        if self.table_encoder is not None:
+            if not isinstance(x, Table):
+                if any(p.kind == "categorical" for p in self.table_encoder.plans):
+                    raise ValueError(
+                        "this model has categorical columns: give rows as records "
+                        f"keyed by column name ({', '.join(self.input_names)})"
+                    )
+                x = Table.from_matrix(check_features(x), self.input_names)
+            x = self.table_encoder.transform(x, self._dtype)
         try:
             x = np.asarray(x, dtype=self._dtype)
         except (TypeError, ValueError) as exc:
@@ -107,8 +148,12 @@ class Model:
             scale, mean = self._target
             return Prediction((scores[:, 0] * scale + mean).tolist(), None)
         if self._link == "softmax":
-            probabilities = softmax(scores, out=scores)
-            codes = probabilities.argmax(axis=1)
+            # The arg-max gives both the class and the row's maximum for a
+            # stable softmax, where softmax() would reduce twice more.
+            codes = scores.argmax(axis=1)  # (n_rows,)
+            scores -= scores[np.arange(len(scores)), codes][:, None]
+            probabilities = np.exp(scores, out=scores)
+            probabilities /= np.add.reduce(probabilities, axis=1, keepdims=True)
         else:
             p = sigmoid(scores[:, 0])
             probabilities = np.stack((1.0 - p, p), axis=1)

@@ -16,8 +16,12 @@ Layout of the archive (every member a ``.npy`` array, read back with
 ``config``                   0-d unicode: the ``FitConfig`` as JSON
 ``meta``                     0-d unicode: JSON ``{"format": "descent.model",
                              "version": 1, "task", "n_features",
-                             "classes"}``; classes are the sorted original
-                             labels (null for regression)
+                             "classes", "table_encoder"}``; classes are the
+                             sorted original labels (null for regression);
+                             table_encoder is null, or for a model trained
+                             on a table the per-column plan (fill value,
+                             center, scale, categories) that turns raw
+                             columns into the ``n_features`` inputs
 ===========================  ===========================================
 
 ``<i>`` is the index of the layer in ``config.network.layers``. Weights are
@@ -34,6 +38,7 @@ from core.model import Model
 from core.network import build_network
 from core.npz import read_npz, write_npz
 from core.preprocessing import Standardizer
+from core.tabular import TableEncoder
 
 FORMAT, VERSION = "descent.model", 1
 
@@ -52,6 +57,9 @@ def dumps(model: Model) -> bytes:
         "task": model.task,
         "n_features": model.n_features,
         "classes": model.classes,
+        "table_encoder": (
+            None if model.table_encoder is None else model.table_encoder.to_dict()
+        ),
     }
     return write_npz(arrays, {"config": model.config.to_dict(), "meta": meta})
 
@@ -90,6 +98,15 @@ def loads(blob: bytes) -> Model:
     ):
         raise ValueError("meta task and classes disagree with the configuration")
 
+    table_encoder = None
+    if meta.get("table_encoder") is not None:
+        try:
+            table_encoder = TableEncoder.from_dict(meta["table_encoder"])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"meta table_encoder is malformed: {exc}") from exc
+        if table_encoder.n_outputs != n_features:
+            raise ValueError("meta table_encoder does not match n_features")
+
     network = build_network(config, n_features)
     dtype = np.dtype(config.dtype)
     expected = {name: (a.shape, dtype) for name, a in network.state().items()}
@@ -111,6 +128,7 @@ def loads(blob: bytes) -> Model:
         classes,
         arrays.get("target.mean"),
         arrays.get("target.scale"),
+        table_encoder=table_encoder,
     )
 
 

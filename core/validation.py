@@ -12,15 +12,18 @@ from core.initializers import INITIALIZERS
 from core.losses import CLASSIFICATION_LOSSES, LOSSES, REGRESSION_LOSSES
 from core.metrics import metric_names
 from core.optimizers import OPTIMIZERS
+from core.tabular import MISSING_POLICIES, SCALINGS, UNSEEN_POLICIES
 
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")
+DEVICES = ("cpu", "gpu")
 
 
 def validate_config(config, n_features: int, n_classes: int | None) -> None:
     """Raise ``ConfigError`` for the first value that cannot work."""
     _choice("task", config.task, TASKS)
     _choice("dtype", config.dtype, DTYPES)
+    _choice("device", config.device, DEVICES)
     _validate_layers(config.network)
     _validate_task(config, n_classes)
     _validate_optimizer(config.optimizer)
@@ -166,6 +169,10 @@ def _validate_training(training) -> None:
 
 
 def _validate_extras(config) -> None:
+    preprocessing = config.preprocessing
+    _choice("preprocessing.scaling", preprocessing.scaling, SCALINGS)
+    _choice("preprocessing.missing", preprocessing.missing, MISSING_POLICIES)
+    _choice("preprocessing.unseen", preprocessing.unseen, UNSEEN_POLICIES)
     _range("regularization.l1", config.regularization.l1, 0.0, float("inf"), ">= 0")
     _range("regularization.l2", config.regularization.l2, 0.0, float("inf"), ">= 0")
     for key in ("norm", "value"):

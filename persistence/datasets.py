@@ -1,14 +1,12 @@
 """Datasets as workers and the API read them: built-in ones and stored uploads.
 
-An uploaded dataset is stored once, in the database, as an npz archive holding
-``x`` (float64, rows by features) and ``y`` (int64, float64 or fixed-width
-unicode): nothing in it needs pickle to read.
+An upload is stored once, in the database, as its own file in chunks
+(persistence.tables.storage) with the options it was read with and the
+profile reading found; a worker on any machine reads it back the same way.
 """
 
-import hashlib
-import io
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -16,7 +14,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.table import Table
 from persistence.models import Dataset
+from persistence.tables.options import ReadOptions
+from persistence.tables.reading import read_table
+from persistence.tables.storage import open_stored
 
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 
@@ -33,10 +35,20 @@ class DatasetInfo:
     features: list[str]
     classes: list[Any] | None
     n_rows: int
+    # Feature name -> numeric, categorical or boolean.
+    kinds: dict[str, str] = field(default_factory=dict)
+    # (first data row with a missing value, column), in row order.
+    missing: list[tuple[int, str]] = field(default_factory=list)
+    # Columns with no value at all.
+    empty: list[str] = field(default_factory=list)
 
     @property
     def n_features(self) -> int:
         return len(self.features)
+
+    @property
+    def numeric_only(self) -> bool:
+        return all(kind == "numeric" for kind in self.kinds.values())
 
 
 @cache
@@ -68,6 +80,7 @@ def _builtin(name: str) -> tuple[DatasetInfo, np.ndarray, np.ndarray]:
         features=features,
         classes=classes,
         n_rows=int(x.shape[0]),
+        kinds=dict.fromkeys(features, "numeric"),
     )
     x.setflags(write=False)
     y.setflags(write=False)
@@ -79,6 +92,12 @@ def builtin_infos() -> list[DatasetInfo]:
 
 
 def _info(row: Dataset) -> DatasetInfo:
+    columns = row.profile.get("features", [])
+    missing = [
+        (column["first_missing_row"], column["name"])
+        for column in columns
+        if column.get("first_missing_row") is not None
+    ]
     return DatasetInfo(
         id=str(row.id),
         name=row.name,
@@ -88,11 +107,18 @@ def _info(row: Dataset) -> DatasetInfo:
         features=list(row.features),
         classes=row.classes,
         n_rows=row.n_rows,
+        kinds={column["name"]: column["type"] for column in columns},
+        missing=sorted(missing),
+        empty=[c["name"] for c in columns if c.get("missing") == row.n_rows],
     )
 
 
-def uploaded_infos(session: Session) -> list[DatasetInfo]:
-    rows = session.scalars(select(Dataset).order_by(Dataset.created_at.desc()))
+def uploaded_infos(session: Session, tenant_id: uuid.UUID) -> list[DatasetInfo]:
+    rows = session.scalars(
+        select(Dataset)
+        .where(Dataset.tenant_id == tenant_id)
+        .order_by(Dataset.created_at.desc())
+    )
     return [_info(row) for row in rows]
 
 
@@ -106,30 +132,32 @@ def parse_ref(ref: str) -> str | uuid.UUID | None:
         return None
 
 
-def find_info(session: Session, ref: str | uuid.UUID) -> DatasetInfo | None:
+def find_info(
+    session: Session, ref: str | uuid.UUID, tenant_id: uuid.UUID | None = None
+) -> DatasetInfo | None:
+    """A built-in dataset, or an upload (of ``tenant_id``'s, when given)."""
     if isinstance(ref, str):
         return _builtin(ref)[0] if ref in BUILTIN_DATASETS else None
     row = session.get(Dataset, ref)
-    return _info(row) if row is not None else None
+    if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
+        return None
+    return _info(row)
 
 
 def load_arrays(
     session: Session, ref: str | uuid.UUID
-) -> tuple[DatasetInfo, np.ndarray, np.ndarray]:
-    """The dataset's schema, features ``x`` (n_rows, n_features) and targets ``y``."""
+) -> tuple[DatasetInfo, np.ndarray | Table, np.ndarray]:
+    """The dataset's schema, its features and its targets ``y`` (n_rows,).
+
+    Built-in datasets give a float matrix (n_rows, n_features); uploads give a
+    ``core.table.Table`` of their feature columns, as their profile typed them.
+    """
     if isinstance(ref, str):
         return _builtin(ref)
     row = session.get(Dataset, ref)
     if row is None:
         raise LookupError(f"dataset {ref} does not exist")
-    with np.load(io.BytesIO(row.data), allow_pickle=False) as archive:
-        x, y = archive["x"], archive["y"]
-    return _info(row), x, y
-
-
-def pack_arrays(x: np.ndarray, y: np.ndarray) -> tuple[bytes, str]:
-    """The npz archive for ``x`` and ``y`` and its SHA-256."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, x=x, y=y)
-    blob = buffer.getvalue()
-    return blob, hashlib.sha256(blob).hexdigest()
+    options = ReadOptions.from_dict(row.options)
+    with open_stored(session, row.id) as stream:
+        table, y = read_table(stream, options, row.profile["features"], row.task)
+    return _info(row), table, y

@@ -3,6 +3,7 @@
 import threading
 import uuid
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 import core
 from api.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from api.schemas import PredictResponse
+from core.errors import DataError
 from persistence.models import TrainedModel
 
 
@@ -42,7 +44,10 @@ class ModelCache:
 
 
 def predict(
-    model: core.Model, features: list[str], rows: list[list[float]], max_rows: int
+    model: core.Model,
+    features: list[str],
+    rows: list[list[float]] | list[dict[str, Any]],
+    max_rows: int,
 ) -> PredictResponse:
     if len(rows) > max_rows:
         raise PayloadTooLargeError(
@@ -50,17 +55,68 @@ def predict(
             "(DESCENT_MAX_PREDICTION_ROWS)",
             field="inputs",
         )
-    width = len(features)
-    for index, row in enumerate(rows):
-        if len(row) != width:
-            raise InvalidInputError(
-                f"row {index} has {len(row)} values; the model takes {width} "
-                f"features ({', '.join(features)})",
-                field=f"inputs[{index}]",
-            )
-    x = np.asarray(rows, dtype=np.float64)
-    result = model.predict(x)
+    try:
+        if rows and isinstance(rows[0], dict):
+            result = _predict_records(model, features, rows)  # type: ignore[arg-type]
+        else:
+            result = _predict_rows(model, features, rows)  # type: ignore[arg-type]
+    except DataError as error:
+        field = "inputs" if error.row is None else f"inputs[{error.row}]"
+        if error.column:
+            field += f".{error.column}"
+        raise InvalidInputError(error.message, field=field) from None
+    except ValueError as error:
+        raise InvalidInputError(str(error), field="inputs") from None
     probabilities = (
         result.probabilities.tolist() if result.probabilities is not None else None
     )
     return PredictResponse(predictions=result.predictions, probabilities=probabilities)
+
+
+def _predict_rows(
+    model: core.Model, features: list[str], rows: list[list[float]]
+) -> core.Prediction:
+    width = len(features)
+    for index, row in enumerate(rows):
+        if len(row) != width:
+            shown = ", ".join(features[:10]) + (", ..." if width > 10 else "")
+            raise InvalidInputError(
+                f"row {index} has {len(row)} values; the model takes {width} "
+                f"features ({shown})",
+                field=f"inputs[{index}]",
+            )
+    return model.predict(np.asarray(rows, dtype=np.float64))
+
+
+def _predict_records(
+    model: core.Model, features: list[str], records: list[dict[str, Any]]
+) -> core.Prediction:
+    known = set(features)
+    for index, record in enumerate(records):
+        absent = [name for name in features if name not in record]
+        if absent:
+            raise InvalidInputError(
+                f"record {index} lacks feature {absent[0]!r}"
+                + (f" (and {len(absent) - 1} more)" if len(absent) > 1 else ""),
+                field=f"inputs[{index}].{absent[0]}",
+            )
+        extra = [name for name in record if name not in known]
+        if extra:
+            raise InvalidInputError(
+                f"record {index} has {extra[0]!r}, which is not a feature of this "
+                f"model; its features are {', '.join(features[:20])}",
+                field=f"inputs[{index}].{extra[0]}",
+            )
+    if model.table_encoder is not None:
+        return model.predict_records(records)
+    matrix = np.empty((len(records), len(features)))
+    for index, record in enumerate(records):
+        for column, name in enumerate(features):
+            value = record[name]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidInputError(
+                    f"record {index}, feature {name!r}: {value!r} is not a number",
+                    field=f"inputs[{index}].{name}",
+                )
+            matrix[index, column] = value
+    return model.predict(matrix)
