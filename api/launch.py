@@ -26,17 +26,18 @@ log = structlog.get_logger(__name__)
 QUICK_DEATH_SECONDS = 10.0
 
 
-def worker_command(queue: str = "cpu") -> list[str]:
+def worker_command(queue: str = "cpu", concurrency: int = 1) -> list[str]:
     return [
         sys.executable, "-m", "celery", "-A", "worker.app", "worker",
-        "--queues", queue, "--concurrency", "1", "--loglevel", "INFO",
+        "--queues", queue, "--concurrency", str(concurrency), "--loglevel", "INFO",
         "--without-gossip", "--without-mingle",
         "--hostname", f"{queue}-{os.getpid()}@%h",
     ]  # fmt: skip
 
 
 class WorkerSupervisor:
-    """Keeps one worker process alive and restarts it when it dies."""
+    """Keeps one worker process alive and restarts it when it dies (the job it
+    was training is resumed from its checkpoint by a reaper)."""
 
     def __init__(self, command: list[str]) -> None:
         self.command = command
@@ -68,7 +69,8 @@ class WorkerSupervisor:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        # SIGTERM is Celery's warm shutdown: the running task may finish.
+        # SIGTERM: a training job stores its checkpoint and goes back to the
+        # queue (worker/shutdown.py), so the worker is gone in seconds.
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout_s)
@@ -92,7 +94,9 @@ def main() -> None:
             broker=f"{settings.resolved_broker_url} in {settings.broker_folder}",
             note="serving on loopback without API keys",
         )
-    supervisor = WorkerSupervisor(worker_command())
+    supervisor = WorkerSupervisor(
+        worker_command(concurrency=settings.worker_concurrency)
+    )
     supervisor.start()
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down; turning them into
     # SystemExit lets the finally clause below stop the worker before we exit.

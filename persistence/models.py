@@ -1,4 +1,5 @@
-"""The database schema: datasets, training jobs, their epochs, and trained models."""
+"""The database schema: datasets, training jobs, their epochs and checkpoints,
+and trained models."""
 
 import uuid
 from datetime import UTC, datetime
@@ -6,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -37,6 +39,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+# The tenant of everything made without an API key (the embedded default).
+DEFAULT_TENANT_ID = uuid.UUID("00000000-0000-0000-0000-000000000001")
+
+
+def _tenant_column() -> Mapped[uuid.UUID]:
+    return mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"),
+        index=True,
+        default=DEFAULT_TENANT_ID,
+    )
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
 
@@ -51,22 +65,39 @@ class JobStatus:
 
 
 class Dataset(Base):
-    """An uploaded dataset: parsed arrays in an npz blob plus the schema found."""
+    """An uploaded dataset: its file, how to read it, and what reading found."""
 
     __tablename__ = "datasets"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = _tenant_column()
     name: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(10), server_default="csv")
+    # persistence.tables.options.ReadOptions, with what was detected filled in.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, server_default="{}")
     target: Mapped[str] = mapped_column(String(200))
     task: Mapped[str] = mapped_column(String(20))
     n_rows: Mapped[int] = mapped_column(Integer)
     n_features: Mapped[int] = mapped_column(Integer)
     features: Mapped[list[str]] = mapped_column(JSON)
     classes: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # Each column's type, missing count and summary; class counts; preview rows.
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, server_default="{}")
     sha256: Mapped[str] = mapped_column(String(64))
-    size_bytes: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DatasetChunk(Base):
+    """One piece of a dataset's file, in order (persistence.tables.storage)."""
+
+    __tablename__ = "dataset_chunks"
+
+    dataset_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class TrainingJob(Base):
@@ -76,8 +107,10 @@ class TrainingJob(Base):
     __table_args__ = (Index("ix_jobs_status", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = _tenant_column()
+    # Null once the dataset is deleted; a running or queued job prevents that.
     dataset_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("datasets.id", ondelete="RESTRICT"), nullable=True
+        ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True
     )
     # Set instead of dataset_id for a built-in dataset such as "digits".
     builtin_dataset: Mapped[str | None] = mapped_column(String(50), nullable=True)
@@ -94,8 +127,12 @@ class TrainingJob(Base):
     # Problems that held for several epochs without stopping training.
     warnings: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The lease: which process (host:pid) trains the job, and when it last said
+    # so. A heartbeat older than DESCENT_LEASE_TIMEOUT_SECONDS is a dead lease.
     worker_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Attempts that ended with a dead lease; DESCENT_MAX_ATTEMPTS bounds them.
+    lease_losses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -122,12 +159,31 @@ class EpochMetrics(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Checkpoint(Base):
+    """A job's latest training state (one row per job, replaced as it trains)."""
+
+    __tablename__ = "checkpoints"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The attempt that wrote it and the last epoch it holds.
+    attempt: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[int] = mapped_column(Integer)
+    # core.EpochReport.checkpoint(): an npz archive, read without pickle.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class TrainedModel(Base):
     """A finished model: its weights archive and what prediction needs to know."""
 
     __tablename__ = "models"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = _tenant_column()
     job_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("jobs.id", ondelete="RESTRICT"), unique=True
     )
@@ -155,3 +211,46 @@ class Worker(Base):
     queues: Mapped[list[str]] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Tenant(Base):
+    """A team: every dataset, job and model belongs to one."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A tenant's key, stored as its SHA-256 (persistence.tenants)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(200), default="")
+    # The key's first characters, to find its row without a full scan.
+    lookup: Mapped[str] = mapped_column(String(12), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST sent with an Idempotency-Key."""
+
+    __tablename__ = "idempotency_keys"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[Any] = mapped_column(JSON)
+    location: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,9 +6,13 @@ from persistence.broker import make_celery
 from persistence.db import dispose_engines
 from persistence.logs import configure_logging
 
+# Imported here, in the main process, so that its shared flag exists before
+# the pool forks.
+from worker import shutdown  # noqa: F401
+
 configure_logging()
 app = make_celery()
-app.conf.include = ["worker.tasks", "worker.heartbeat"]
+app.conf.include = ["worker.tasks", "worker.heartbeat", "worker.reaper"]
 
 
 @worker_process_init.connect

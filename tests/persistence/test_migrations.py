@@ -13,7 +13,19 @@ from persistence.migrate import alembic_config, upgrade
 from persistence.models import Base
 from tests.fixtures.servers import require_servers, scratch_postgres_database
 
-TABLES = {"alembic_version", "datasets", "jobs", "epoch_metrics", "models", "workers"}
+TABLES = {
+    "alembic_version",
+    "datasets",
+    "jobs",
+    "epoch_metrics",
+    "models",
+    "workers",
+    "dataset_chunks",
+    "checkpoints",
+    "tenants",
+    "api_keys",
+    "idempotency_keys",
+}
 
 
 def check_round_trip(url: str) -> None:
