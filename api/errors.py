@@ -11,6 +11,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -24,6 +25,7 @@ class ProblemError(Exception):
     status = 400
     slug = "bad-request"
     title = "Bad request"
+    headers: dict[str, str] = {}
 
     def __init__(self, detail: str, field: str | None = None) -> None:
         super().__init__(detail)
@@ -101,15 +103,21 @@ def _validation_detail(error: dict[str, Any]) -> str:
     return f"{field}: {message}" if field else message
 
 
-async def _on_problem(_: Request, error: Exception) -> JSONResponse:
+async def render_problem(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ProblemError)
-    return problem(error.status, error.slug, error.title, error.detail, error.field)
+    response = problem(error.status, error.slug, error.title, error.detail, error.field)
+    response.headers.update(error.headers)
+    return response
 
 
 async def _on_validation(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = list(error.errors())
-    first = errors[0] if errors else {}
+    # With a union, pydantic reports each member's complaint; the one that went
+    # deepest into the body names the field the client most likely meant.
+    first = (
+        max(errors, key=lambda e: len(field_path(e.get("loc", ())))) if errors else {}
+    )
     return problem(
         422,
         "invalid-input",
@@ -123,17 +131,49 @@ async def _on_validation(_: Request, error: Exception) -> JSONResponse:
     )
 
 
+_HTTP_PROBLEMS = {
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Payload too large"),
+}
+
+
 async def _on_http(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    title = {404: "Not found", 405: "Method not allowed"}.get(
-        error.status_code, "HTTP error"
+    slug, title = _HTTP_PROBLEMS.get(
+        error.status_code, (f"http-{error.status_code}", "HTTP error")
     )
-    response = problem(
-        error.status_code, f"http-{error.status_code}", title, str(error.detail)
-    )
+    response = problem(error.status_code, slug, title, str(error.detail))
     if error.headers:
         response.headers.update(error.headers)
     return response
+
+
+async def _on_database_down(request: Request, error: Exception) -> JSONResponse:
+    # Connection-level failures only: the pool re-connects on its own (pre-ping),
+    # so the client is told to retry rather than that the server broke.
+    log.warning("database.unavailable", path=request.url.path, error=str(error)[:200])
+    response = problem(
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        "the database cannot be reached right now; retry in a few seconds",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+async def _on_conflict(request: Request, error: Exception) -> JSONResponse:
+    # A unique key taken by a request that committed first, e.g. two first
+    # tries racing with one Idempotency-Key: nothing of this one was kept.
+    log.info("request.conflict", path=request.url.path)
+    return problem(
+        409,
+        "conflict",
+        "Conflict",
+        "another request changed the same thing at the same time and won; "
+        "nothing of this one was kept: retry it",
+    )
 
 
 async def _on_crash(request: Request, error: Exception) -> JSONResponse:
@@ -144,7 +184,10 @@ async def _on_crash(request: Request, error: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(ProblemError, render_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(IntegrityError, _on_conflict)
+    app.add_exception_handler(OperationalError, _on_database_down)
+    app.add_exception_handler(InterfaceError, _on_database_down)
     app.add_exception_handler(Exception, _on_crash)

@@ -109,12 +109,34 @@ class EarlyStoppingSpec(_Spec):
     restore_best: bool | None = None
 
 
+class PreprocessingSpec(_Spec):
+    scaling: Literal["standard", "minmax", "none"] | None = None
+    missing: Literal["reject", "drop", "mean", "median", "most_frequent"] | None = (
+        Field(default=None, description="what a missing cell does; reject by default")
+    )
+    unseen: Literal["error", "zeros"] | None = Field(
+        default=None, description="a category unseen in training, at prediction"
+    )
+
+
+# Small data carried in the job itself, for quick experiments.
+class InlineData(_Spec):
+    x: list[list[FiniteFloat]] = Field(min_length=2, description="rows of features")
+    y: list[FiniteFloat | bool | str] = Field(min_length=2, description="targets")
+    feature_names: list[str] | None = None
+    task: Literal["classification", "regression"] | None = None
+
+
+class InlineDataset(_Spec):
+    inline: InlineData
+
+
 # Body of POST /v1/jobs.
 class TrainingJobCreate(_Spec):
-    dataset: str = Field(
-        description="a built-in dataset's name or an uploaded dataset's id",
+    dataset: Annotated[str, Field(max_length=100)] | InlineDataset = Field(
+        description="a built-in dataset's name, an uploaded dataset's id, or "
+        '{"inline": {"x": [[...]], "y": [...]}}',
         examples=["digits"],
-        max_length=100,
     )
     network: NetworkSpec
     loss: (
@@ -127,6 +149,7 @@ class TrainingJobCreate(_Spec):
     schedule: ScheduleSpec | None = None
     clip: ClipSpec | None = None
     early_stopping: EarlyStoppingSpec | None = None
+    preprocessing: PreprocessingSpec | None = None
     dtype: Literal["float32", "float64"] | None = None
     device: Literal["cpu", "gpu", "auto"] = Field(
         default="cpu", description="gpu needs a GPU worker; auto uses one if running"

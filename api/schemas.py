@@ -19,7 +19,8 @@ JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 # A job as GET /v1/jobs/{id} returns it.
 class TrainingJobPublic(BaseModel):
     id: uuid.UUID
-    dataset: str
+    # Null once the uploaded dataset has been deleted.
+    dataset: str | None
     status: JobStatusName
     epoch: int
     epochs: int
@@ -69,6 +70,29 @@ class DatasetPublic(BaseModel):
     classes: list[Any] | None
 
 
+# GET /v1/datasets/{id}: what reading the file found, column by column.
+class DatasetColumnPublic(BaseModel):
+    name: str
+    type: Literal["numeric", "categorical", "boolean"]
+    missing: int
+    first_missing_row: int | None = None
+    min: float | None = None
+    max: float | None = None
+    categories: dict[str, int] | None = None
+    n_categories: int | None = None
+
+
+class DatasetDetailPublic(DatasetPublic):
+    format: str
+    columns: list[DatasetColumnPublic]
+    class_counts: dict[str, int] | None
+    preview: list[dict[str, Any]]
+    options: dict[str, Any] | None
+    size_bytes: int | None
+    sha256: str | None
+    created_at: datetime | None
+
+
 class DatasetsPublic(BaseModel):
     data: list[DatasetPublic]
     count: int
@@ -88,9 +112,13 @@ class ModelPublic(BaseModel):
     created_at: datetime
 
 
-# Body of POST /v1/models/{id}/predict: raw feature values, one list per row.
+Cell = FiniteFloat | bool | str | None
+
+
+# Body of POST /v1/models/{id}/predict: rows as lists of feature values in the
+# model's order, or as records keyed by feature name in any order.
 class PredictRequest(_Strict):
-    inputs: list[list[FiniteFloat]] = Field(min_length=1)
+    inputs: list[list[FiniteFloat]] | list[dict[str, Cell]] = Field(min_length=1)
 
 
 class PredictResponse(BaseModel):
@@ -100,3 +128,29 @@ class PredictResponse(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+# The data of an "epoch" event in GET /v1/jobs/{id}/events.
+class JobEpochEvent(BaseModel):
+    epoch: int
+    attempt: int
+    metrics: dict[str, float | None]
+    layers: dict[str, dict[str, float | None]] | None
+    warnings: list[str]
+    created_at: datetime
+
+
+# The data of a "status" event in GET /v1/jobs/{id}/events.
+class JobStatusEvent(BaseModel):
+    status: JobStatusName
+    attempt: int
+    epoch: int
+    epochs: int
+    error: str | None
+    model_id: uuid.UUID | None
+
+
+# GET /readyz: each dependency's state, "ok" or why it is down.
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    checks: dict[str, str]

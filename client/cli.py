@@ -18,6 +18,7 @@ from rich.text import Text
 from client import files, render
 from client.errors import DescentError
 from client.http import DEFAULT_URL, Client
+from client.keys import keys_app
 
 app = typer.Typer(
     help="Train networks on Descent and predict with them. "
@@ -29,6 +30,7 @@ datasets_app = typer.Typer(help="List and upload datasets.", no_args_is_help=Tru
 jobs_app = typer.Typer(help="List training jobs, or show one.")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)

@@ -5,13 +5,14 @@ from typing import Any
 
 import structlog
 from celery import Celery
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import on_commit
 from api.errors import InvalidInputError, NotFoundError
-from api.job_spec import TrainingJobCreate
+from api.job_spec import InlineDataset, TrainingJobCreate
 from api.schemas import TrainingJobPublic
+from api.services.uploads import ingest_inline
 from core import ConfigError, FitConfig
 from persistence import datasets, workers
 from persistence.broker import CPU_QUEUE, GPU_QUEUE, RUN_JOB_TASK
@@ -21,7 +22,9 @@ from persistence.settings import Settings
 log = structlog.get_logger(__name__)
 
 
-def resolve_dataset(session: Session, ref: str) -> datasets.DatasetInfo:
+def resolve_dataset(
+    session: Session, ref: str, tenant: uuid.UUID
+) -> datasets.DatasetInfo:
     parsed = datasets.parse_ref(ref)
     if parsed is None:
         names = ", ".join(datasets.BUILTIN_DATASETS)
@@ -30,7 +33,7 @@ def resolve_dataset(session: Session, ref: str) -> datasets.DatasetInfo:
             "nor an uploaded dataset's id",
             field="dataset",
         )
-    info = datasets.find_info(session, parsed)
+    info = datasets.find_info(session, parsed, tenant)
     if info is None:
         raise NotFoundError(f"dataset {ref} does not exist", field="dataset")
     return info
@@ -106,19 +109,62 @@ def fit_config(spec: TrainingJobCreate, info: datasets.DatasetInfo) -> FitConfig
         config.validate(info.n_features, n_classes)
     except ConfigError as error:
         raise InvalidInputError(str(error), field=error.field) from error
+    if info.empty:
+        raise InvalidInputError(
+            f"column {info.empty[0]!r} of the dataset has no values at all; upload "
+            "it again with the column in ignore",
+            field="dataset",
+        )
+    if info.missing and config.preprocessing.missing == "reject":
+        (row, column), others = info.missing[0], info.missing[1:4]
+        also = "".join(f", column {c!r} from data row {r}" for r, c in others)
+        raise InvalidInputError(
+            f"data row {row}, column {column!r}: the value is missing"
+            f"{f' (also{also[1:]})' if also else ''}; the default policy rejects "
+            "missing values: set preprocessing.missing to drop, mean, median or "
+            "most_frequent",
+            field="preprocessing.missing",
+        )
     return config
 
 
+def _check_queue_room(session: Session, tenant: uuid.UUID, settings: Settings) -> None:
+    queued = session.scalar(
+        select(func.count())
+        .select_from(TrainingJob)
+        .where(TrainingJob.tenant_id == tenant, TrainingJob.status == JobStatus.QUEUED)
+    )
+    limit = settings.max_queued_jobs_per_tenant
+    if (queued or 0) >= limit:
+        raise InvalidInputError(
+            f"{queued} jobs of yours are queued already; the limit is {limit} "
+            "(DESCENT_MAX_QUEUED_JOBS_PER_TENANT): wait for some to start",
+            field="dataset",
+        )
+
+
 def create_job(
-    session: Session, celery: Celery, spec: TrainingJobCreate, settings: Settings
+    session: Session,
+    celery: Celery,
+    spec: TrainingJobCreate,
+    settings: Settings,
+    tenant: uuid.UUID,
 ) -> TrainingJob:
-    info = resolve_dataset(session, spec.dataset)
+    _check_queue_room(session, tenant, settings)
+    if isinstance(spec.dataset, InlineDataset):
+        inline = spec.dataset.inline
+        row = ingest_inline(session, settings, inline, "dataset.inline", tenant)
+        info = datasets.find_info(session, row.id)
+        assert info is not None
+    else:
+        info = resolve_dataset(session, spec.dataset, tenant)
     config = fit_config(spec, info)
     _check_limits(config, info.n_features, settings)
     queue = _resolve_queue(session, spec.device)
 
     job = TrainingJob(
         id=uuid.uuid4(),
+        tenant_id=tenant,
         dataset_id=None if info.builtin else uuid.UUID(info.id),
         builtin_dataset=info.id if info.builtin else None,
         # The resolved spec: every default spelled out, so a result always
@@ -168,7 +214,11 @@ def progress(job: TrainingJob) -> float:
 def to_public(job: TrainingJob, model_id: uuid.UUID | None) -> TrainingJobPublic:
     return TrainingJobPublic(
         id=job.id,
-        dataset=str(job.dataset_id or job.builtin_dataset),
+        dataset=(
+            str(job.dataset_id or job.builtin_dataset)
+            if job.dataset_id or job.builtin_dataset
+            else None
+        ),
         status=job.status,  # type: ignore[arg-type]
         epoch=job.epoch,
         epochs=job.epochs,

@@ -153,6 +153,15 @@ class TestCancelJob:
         assert response.json()["status"] == "cancelled"
         assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"
 
+    def test_a_finished_job_has_nothing_to_cancel(self, client: TestClient) -> None:
+        job_id = client.post("/v1/jobs", json=digits_spec()).json()["id"]
+        client.post(f"/v1/jobs/{job_id}/cancel")
+        response = client.post(f"/v1/jobs/{job_id}/cancel")
+        assert response.status_code == 409
+        assert response.json()["detail"] == (
+            f"job {job_id} has already cancelled; there is nothing to cancel"
+        )
+
     def test_unknown_job_is_404_problem(self, client: TestClient) -> None:
         response = client.post("/v1/jobs/00000000-0000-0000-0000-000000000001/cancel")
         assert response.status_code == 404
@@ -234,3 +243,33 @@ class TestSpecOptions:
         )
         problem = client.post("/v1/jobs", json=spec).json()
         assert problem["field"] == "network.layers[0].rate"
+
+
+class TestInlineData:
+    def inline_spec(self, x: list, y: list) -> dict[str, Any]:  # type: ignore[type-arg]
+        return {
+            "dataset": {"inline": {"x": x, "y": y}},
+            "network": {"layers": [{"units": 2, "activation": "softmax"}]},
+            "loss": "cross_entropy",
+        }
+
+    def test_small_data_travels_in_the_job(self, client: TestClient) -> None:
+        x = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.9, 0.1]]
+        response = client.post(
+            "/v1/jobs", json=self.inline_spec(x, ["a", "b", "a", "b"])
+        )
+        assert response.status_code == 202, response.text
+        dataset = client.get(f"/v1/datasets/{response.json()['dataset']}").json()
+        assert (dataset["n_rows"], dataset["classes"]) == (4, ["a", "b"])
+
+    def test_over_the_bound_is_413_naming_the_limit(self, client: TestClient) -> None:
+        x = [[0.0] * 1000] * 101
+        response = client.post("/v1/jobs", json=self.inline_spec(x, [0, 1] * 50 + [0]))
+        assert response.status_code == 413
+        assert response.json()["field"] == "dataset.inline.x"
+        assert "DESCENT_MAX_INLINE_CELLS" in response.json()["detail"]
+
+    def test_y_of_another_length_is_named(self, client: TestClient) -> None:
+        response = client.post("/v1/jobs", json=self.inline_spec([[1.0], [2.0]], [0]))
+        assert response.status_code == 422
+        assert response.json()["field"] == "dataset.inline.y"
