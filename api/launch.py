@@ -5,6 +5,7 @@ embedded default: SQLite and a folder-based broker under ``DESCENT_DATA_DIR``,
 nothing else to install.
 """
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -83,16 +84,38 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def main() -> None:
     configure_logging()
     settings = get_settings()
+    if settings.auth != "required" and not _loopback(settings.host):
+        # Without keys every request acts as the default tenant: fine on this
+        # machine's loopback, never on an address others can reach.
+        log.error(
+            "launch.refused",
+            host=settings.host,
+            reason="DESCENT_AUTH is not 'required'; set it, or listen on 127.0.0.1",
+        )
+        raise SystemExit(2)
     upgrade()
-    if not settings.database_url:
+    if settings.auth != "required":
         log.warning(
+            "launch.no_keys_needed",
+            host=settings.host,
+            note="requests without an API key act as the default tenant; "
+            "this server listens on loopback only",
+        )
+    if not settings.database_url:
+        log.info(
             "embedded.default",
             database=settings.resolved_database_url,
             broker=f"{settings.resolved_broker_url} in {settings.broker_folder}",
-            note="serving on loopback without API keys",
         )
     supervisor = WorkerSupervisor(
         worker_command(concurrency=settings.worker_concurrency)
@@ -103,8 +126,13 @@ def main() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_on_signal)
     try:
+        # The API logs every request itself (request.finished, with its id).
         uvicorn.run(
-            "api.main:app", host=settings.host, port=settings.port, log_config=None
+            "api.main:app",
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
         )
     finally:
         supervisor.stop()
