@@ -7,44 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import queued_messages
-
-
-def digits_spec(**changes: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "dataset": "digits",
-        "network": {
-            "layers": [
-                {"type": "dense", "units": 128, "activation": "relu"},
-                {"type": "dense", "units": 64, "activation": "relu"},
-                {"type": "dense", "units": 10, "activation": "softmax"},
-            ]
-        },
-        "loss": "cross_entropy",
-        "optimizer": {"name": "adam", "learning_rate": 0.001},
-        "training": {
-            "epochs": 30,
-            "batch_size": 32,
-            "validation_split": 0.2,
-            "seed": 0,
-        },
-    }
-    spec.update(changes)
-    return spec
-
-
-def diabetes_spec(**changes: Any) -> dict[str, Any]:
-    spec = digits_spec(
-        dataset="diabetes",
-        network={
-            "layers": [
-                {"type": "dense", "units": 64, "activation": "relu"},
-                {"type": "dense", "units": 1, "activation": "linear"},
-            ]
-        },
-        loss="mse",
-    )
-    spec.update(changes)
-    return spec
+from tests.fixtures.specs import diabetes_spec, digits_spec
 
 
 class TestCreateJob:

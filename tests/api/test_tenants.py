@@ -15,13 +15,9 @@ from persistence.db import session_scope
 from persistence.models import ApiKey
 from persistence.settings import get_settings
 from persistence.tenants import create_key, revoke_key
-from tests.api.test_jobs import digits_spec
 from tests.api.test_models import model_id as model_id  # noqa: F401  (fixture)
 from tests.fixtures.data import iris_csv
-
-
-def dense(units: int, activation: str = "relu") -> dict[str, object]:
-    return {"units": units, "activation": activation}
+from tests.fixtures.specs import dense, digits_spec
 
 
 def key_for(tenant: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from persistence.models import EpochMetrics, TrainingJob
+from tests.fixtures import specs
 
 # Short enough that five kills fit in a test, long enough that a live worker
 # on a busy two-core machine never misses it (it renews every 0.75 s).
@@ -35,24 +36,7 @@ FAULT_ENV = {
 def slow_digits_spec(epochs: int = 24, seed: int = 0) -> dict[str, Any]:
     """Digits with batches of 2: epochs of about 0.2 s, long enough to be
     killed in the middle of one."""
-    return {
-        "dataset": "digits",
-        "network": {
-            "layers": [
-                {"type": "dense", "units": 128, "activation": "relu"},
-                {"type": "dense", "units": 128, "activation": "relu"},
-                {"type": "dense", "units": 10, "activation": "softmax"},
-            ]
-        },
-        "loss": "cross_entropy",
-        "optimizer": {"name": "adam", "learning_rate": 0.001},
-        "training": {
-            "epochs": epochs,
-            "batch_size": 2,
-            "validation_split": 0.2,
-            "seed": seed,
-        },
-    }
+    return specs.slow_digits_spec(epochs, batch_size=2, seed=seed)
 
 
 @dataclass

@@ -10,15 +10,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris
 
-from tests.api.test_jobs import diabetes_spec, digits_spec
 from tests.fixtures.data import iris_csv
-from tests.fixtures.servers import (
-    REDIS_URL,
-    flush_redis,
-    require_servers,
-    scratch_postgres_database,
-)
-from tests.fixtures.service import Service, wait_for_job
+from tests.fixtures.service import Service, backend_service, wait_for_job
+from tests.fixtures.specs import diabetes_spec, digits_spec
 
 pytestmark = pytest.mark.integration
 
@@ -28,18 +22,8 @@ def service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:
     data_dir = tmp_path_factory.mktemp(f"descent-{request.param}")
-    if request.param == "embedded":
-        running = Service(data_dir).start()
+    with backend_service(request.param, data_dir) as running:
         yield running
-        running.stop()
-        return
-    require_servers()
-    flush_redis()
-    with scratch_postgres_database() as database_url:
-        env = {"DESCENT_DATABASE_URL": database_url, "DESCENT_BROKER_URL": REDIS_URL}
-        running = Service(data_dir, env).start()
-        yield running
-        running.stop()
 
 
 @pytest.fixture

@@ -4,17 +4,10 @@ sees nothing twice. Once on the embedded default, once on PostgreSQL and
 Redis."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.fixtures.servers import (
-    REDIS_URL,
-    flush_redis,
-    require_servers,
-    scratch_postgres_database,
-)
-from tests.fixtures.service import Service, wait_for_job
+from tests.fixtures.service import Service, backend_service, wait_for_job
 from tests.fixtures.streams import bounded, read_live, slow_digits_spec
 
 pytestmark = pytest.mark.integration
@@ -24,19 +17,9 @@ pytestmark = pytest.mark.integration
 def service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:
-    data_dir: Path = tmp_path_factory.mktemp(f"events-{request.param}")
-    if request.param == "embedded":
-        running = Service(data_dir).start()
+    data_dir = tmp_path_factory.mktemp(f"events-{request.param}")
+    with backend_service(request.param, data_dir) as running:
         yield running
-        running.stop()
-        return
-    require_servers()
-    flush_redis()
-    with scratch_postgres_database() as database_url:
-        env = {"DESCENT_DATABASE_URL": database_url, "DESCENT_BROKER_URL": REDIS_URL}
-        running = Service(data_dir, env).start()
-        yield running
-        running.stop()
 
 
 class TestReconnect:

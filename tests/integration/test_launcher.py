@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_jobs import digits_spec
 from tests.fixtures.service import Service, wait_for_job
+from tests.fixtures.specs import digits_spec
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from tests.api.test_jobs import diabetes_spec, digits_spec
 from tests.fixtures.service import Service, wait_for_job
+from tests.fixtures.specs import diabetes_spec, digits_spec
 
 pytestmark = pytest.mark.integration
 
