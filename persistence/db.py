@@ -23,12 +23,26 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
     cursor.close()
 
 
+# A request holds its pooled connection until its session closes, and FastAPI
+# runs sync handlers and their dependencies on 40 threads: with fewer
+# connections than that, requests waiting for a connection can hold every
+# thread that the sessions holding connections need to close.
+POOL_SIZE, MAX_OVERFLOW = 10, 50
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
+        )
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
+    )
 
 
 def get_engine(url: str | None = None) -> Engine:

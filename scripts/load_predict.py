@@ -84,6 +84,7 @@ def main() -> None:
         service = subprocess.Popen(
             [sys.executable, "-m", "api.launch"], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
@@ -129,7 +130,11 @@ def main() -> None:
             print(f"predict runs at {rate / ceiling:.0%} of the /healthz ceiling")
         finally:
             service.send_signal(signal.SIGTERM)
-            service.wait(60)
+            try:
+                service.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(service.pid, signal.SIGKILL)
+                service.wait()
 
 
 if __name__ == "__main__":

@@ -111,6 +111,7 @@ def main() -> None:
         service = subprocess.Popen(
             [sys.executable, "-m", "api.launch"], cwd=ROOT, env=env,
             stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
@@ -155,7 +156,11 @@ def main() -> None:
             )
         finally:
             service.send_signal(signal.SIGTERM)
-            service.wait(60)
+            try:
+                service.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(service.pid, signal.SIGKILL)
+                service.wait()
             log.close()
 
 

@@ -52,9 +52,10 @@ def predict_rows(
     request: Request,
 ) -> PredictResponse:
     """Predict class labels (with probabilities) or values for raw feature rows."""
-    row = _get(session, model_id, tenant)
-    model = request.app.state.models.get(session, model_id)
-    answer = predict(model, row.features, body.inputs, settings.max_prediction_rows)
+    loaded = request.app.state.models.get(session, model_id, tenant)
+    answer = predict(
+        loaded.model, loaded.features, body.inputs, settings.max_prediction_rows
+    )
     request.app.state.telemetry.predictions.inc(len(answer.predictions))
     return answer
 
