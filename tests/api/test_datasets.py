@@ -5,6 +5,7 @@ import io
 import json
 import zipfile
 
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +23,9 @@ def upload(  # type: ignore[no-untyped-def]
     )
 
 
-def rejected(response, detail: str, field: str = "file", status: int = 422) -> None:  # type: ignore[no-untyped-def]
+def rejected(
+    response: httpx.Response, detail: str, field: str = "file", status: int = 422
+) -> None:
     assert response.status_code == status, response.text
     problem = response.json()
     assert response.headers["content-type"] == "application/problem+json"

@@ -19,7 +19,9 @@ def stale_before() -> object:
     return utcnow() - LEASE
 
 
-def record(job_id: uuid.UUID, attempt: int, epoch: int, blob: bytes | None = None):  # type: ignore[no-untyped-def]
+def record(  # type: ignore[no-untyped-def]
+    job_id: uuid.UUID, attempt: int, epoch: int, blob: bytes | None = None
+):
     with session_scope() as session:
         return jobs.record_epoch(
             session, job_id, attempt, epoch, {"loss": 1.0 / epoch}, checkpoint=blob
