@@ -55,19 +55,18 @@ def training_case(title, x, y, sizes, batch, epochs, device, repeats, timer):
         )
     last = {}
     timed_runs = {name: _keeping(run, name, last) for name, run in runs.items()}
+    blas = ("numpy", "torch") if device == "cpu" else ("cupy", "torch-cuda")
+    for name in blas:
+        timed_runs[name] = ceiling.products(name, sizes, batch, len(x), epochs)
     with OtherLoad() as load:
         seconds = timer.interleaved(timed_runs, repeats)
-    blas = ("numpy", "torch") if device == "cpu" else ("cupy", "torch-cuda")
-    ceilings = {
-        name: epochs * ceiling.epoch_seconds(name, sizes, batch, len(x), timer)
-        for name in blas
-    }
+    medians = {name: median(values) for name, values in seconds.items()}
     result = TrainingResult(
         title,
         len(x) * epochs,
-        {name: median(values) for name, values in seconds.items()},
+        {name: medians[name] for name in runs},
         {name: trained.loss for name, trained in last.items()},
-        ceilings,
+        {name: medians[name] for name in blas},
         load.share,
         {name: trained.model for name, trained in last.items()},
         mean.astype(np.float32),

@@ -6,32 +6,32 @@ weight gradient ``grad_W[i] = h[i].T @ d[i+1]`` and, above the first layer,
 the input gradient ``d[i] = d[i+1] @ W[i].T``. Timing exactly that sequence,
 with preallocated outputs, gives the fastest an epoch could possibly run on
 this BLAS; a contender's share of the ceiling is ceiling time / its time.
+The benchmark times these runs in turn with the contenders, so that both see
+the machine in the same state.
 """
 
 import numpy as np
-from measure import median
 
 
-def epoch_seconds(backend: str, sizes, batch: int, n_rows: int, timer) -> float:
-    """Seconds the products of one epoch take (full batches and the last one).
+def products(backend: str, sizes, batch: int, n_rows: int, epochs: int):
+    """A callable running the products of ``epochs`` epochs of ``n_rows`` rows.
 
-    ``timer`` is the benchmark's ``measure.Timer``; each step is one call.
+    Each epoch has its full batches and, if ``n_rows`` is no multiple of
+    ``batch``, one last smaller one, as training has.
     """
     full, rest = divmod(n_rows, batch)
-    seconds = full * _step_seconds(backend, sizes, batch, timer)
-    if rest:
-        seconds += _step_seconds(backend, sizes, rest, timer)
-    return seconds
-
-
-def _step_seconds(backend, sizes, batch, timer, repeats=5) -> float:
     step, sync = _step(backend, sizes, batch)
+    last = _step(backend, sizes, rest)[0] if rest else None
 
-    def synced():
-        step()
+    def run() -> None:
+        for _ in range(epochs):
+            for _ in range(full):
+                step()
+            if last is not None:
+                last()
         sync()
 
-    return median(timer.interleaved({"step": synced}, repeats, warmup=3)["step"])
+    return run
 
 
 def _step(backend, sizes, batch):

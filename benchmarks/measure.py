@@ -35,12 +35,16 @@ class Timer:
         every block.
     retries : int
         Attempts per block before one is kept although disturbed.
+    patience : float
+        Seconds the whole run may spend redoing and waiting; past them every
+        block is kept (and counted as disturbed if it was).
     """
 
-    def __init__(self, max_busy: float | None = 0.1, retries: int = 20) -> None:
+    def __init__(self, max_busy=0.03, retries: int = 10, patience=1800.0) -> None:
         self.max_busy, self.retries = max_busy, retries
+        self.deadline = time.monotonic() + patience
         self.discarded = 0  # blocks thrown away and taken again
-        self.disturbed = 0  # blocks kept after ``retries`` failed attempts
+        self.disturbed = 0  # blocks kept although disturbed
 
     def interleaved(
         self, runs: dict[str, Callable[[], object]], repeats: int, warmup: int = 1
@@ -73,8 +77,10 @@ class Timer:
             quiet = self.max_busy is None or load.share is None
             if quiet or load.share <= self.max_busy:
                 return times
+            if time.monotonic() > self.deadline:
+                break
             self.discarded += 1
-            wait_for_quiet(60, self.max_busy)
+            wait_for_quiet(30, self.max_busy)
         self.disturbed += 1
         return times
 

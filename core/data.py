@@ -13,16 +13,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.errors import DataError
-from core.preprocessing import LabelEncoder, Standardizer, split_indices
+from core.preprocessing import (
+    LabelEncoder,
+    StandardizedRows,
+    Standardizer,
+    split_indices,
+)
 from core.table import Table
 from core.tabular import TableEncoder
 
 
 @dataclass
 class Split:
-    """One split's rows: ``x`` (rows, n_features), ``target``, ``truth``."""
+    """One split's rows: ``x`` (rows, n_features), ``target``, ``truth``.
 
-    x: np.ndarray
+    ``x`` is a ``StandardizedRows``: indexing it gives standardised rows.
+    """
+
+    x: StandardizedRows | np.ndarray
     target: np.ndarray
     truth: np.ndarray
 
@@ -127,7 +135,7 @@ def prepare_data(x, y, config) -> Dataset:
         if len(rows) == 0:
             splits.append(None)
             continue
-        x_split = standardizer.transform(x, rows)
+        x_split = StandardizedRows(x, rows, standardizer)
         if config.task == "regression":
             scaled = (y[rows] - target_mean) / target_scale
             splits.append(Split(x_split, scaled.astype(dtype)[:, None], y[rows]))

@@ -27,6 +27,7 @@ from core.losses import make_loss
 from core.model import Model
 from core.network import build_network, numpy_copy
 from core.optimizers import make_optimizer
+from core.preprocessing import StandardizedRows
 from core.schedules import make_schedule
 from core.training import EpochReport, Trainer
 
@@ -163,7 +164,8 @@ def _to_device(data: Dataset, xp) -> Dataset:
     for name in ("train", "validation", "test"):
         split = getattr(data, name)
         if split is not None:
-            moved[name] = Split(
-                xp.asarray(split.x), xp.asarray(split.target), split.truth
-            )
+            x = split.x
+            if isinstance(x, StandardizedRows):
+                x = x.materialize()  # standardised once, on the host
+            moved[name] = Split(xp.asarray(x), xp.asarray(split.target), split.truth)
     return replace(data, **moved)
