@@ -3,8 +3,9 @@
 ``Optimizer.step()`` has ``_update`` write each parameter group's update into
 a preallocated buffer, then subtracts it in place: ``param -= update``. With
 the network's ``flat`` buffers (all parameters in one array, all gradients in
-another) there is one group and a step is a dozen whole-array operations;
-separate arrays are a group each, with the same arithmetic per element. The
+another) there is one group and a step is a dozen whole-array operations,
+or for Adam on NumPy arrays one compiled pass (``core.fused``) with the same
+bits; separate arrays are a group each, with the same arithmetic. The
 state (``velocity``; ``m``, ``v`` and the step counter ``t``) is flat too,
 addressed per parameter as ``self.state[slot][param_name]`` for checkpoints.
 
@@ -18,6 +19,7 @@ import math
 
 import numpy as np
 
+from core import fused
 from core.backend import Array, copy_into, get_xp
 
 
@@ -63,12 +65,16 @@ class Optimizer:
         self.t += 1
         self._start_step()
         for param, grad, update, state in self._groups:
-            self._update(param, grad, update, state)
-            param -= update
+            self._apply(param, grad, update, state)
         return self.updates
 
     def _start_step(self) -> None:
         """Compute the scalars this step shares across groups."""
+
+    def _apply(self, param: Array, grad: Array, out: Array, state: dict) -> None:
+        """Update ``param`` in place, leaving the update in ``out``."""
+        self._update(param, grad, out, state)
+        param -= out
 
     def _update(self, param: Array, grad: Array, out: Array, state: dict) -> None:
         """Write the update of ``param`` into ``out``; advance ``state``."""
@@ -168,7 +174,8 @@ class Adam(Optimizer):
     computed as ``step_size * m / (sqrt(v) + epsilon_t)`` with both bias
     corrections folded into the scalars ``step_size = lr * sqrt(1-beta2**t) /
     (1-beta1**t)`` and ``epsilon_t = epsilon * sqrt(1-beta2**t)``: the same
-    number, one whole-array operation fewer.
+    number, one whole-array operation fewer. NumPy arrays take the compiled
+    loop in ``core.fused``, one pass for all of it, with the same bits.
     """
 
     slots = ("m", "v")
@@ -194,6 +201,14 @@ class Adam(Optimizer):
         root_correction2 = math.sqrt(1.0 - self.beta2**self.t)
         self.step_size = self.lr * root_correction2 / (1.0 - self.beta1**self.t)
         self.epsilon_t = self.epsilon * root_correction2
+
+    def _apply(self, param, grad, out, state):
+        decay = self.weight_decay
+        l2, decoupled = (0.0, decay * self.lr) if self.decoupled else (decay, 0.0)
+        m, v = state["m"], state["v"]
+        args = (self.beta1, self.beta2, self.step_size, self.epsilon_t, l2, decoupled)
+        if not fused.adam(param, grad, m, v, out, *args):
+            super()._apply(param, grad, out, state)
 
     def _update(self, param, grad, out, state):
         xp = self.xp

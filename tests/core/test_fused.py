@@ -1,0 +1,137 @@
+"""The compiled loops give the bits of the NumPy expressions they replace."""
+
+import numpy as np
+import pytest
+
+from core import fused
+from core.optimizers import Adam
+from core.preprocessing import StandardizedRows, Standardizer
+
+
+def _adam_run(enabled, dtype, decay, decoupled, monkeypatch):
+    monkeypatch.setattr(fused, "ENABLED", enabled)
+    rng = np.random.default_rng(3)
+    flat_params = rng.normal(size=40).astype(dtype)
+    flat_grads = np.zeros_like(flat_params)
+    params = {"w": flat_params[:30].reshape(6, 5), "b": flat_params[30:]}
+    grads = {"w": flat_grads[:30].reshape(6, 5), "b": flat_grads[30:]}
+    optimizer = Adam(
+        params,
+        grads,
+        lr=0.01,
+        weight_decay=decay,
+        decoupled=decoupled,
+        flat=(flat_params, flat_grads),
+    )
+    for _ in range(20):
+        flat_grads[:] = rng.normal(size=40)
+        updates = optimizer.step()
+    arrays, _ = optimizer.state_dict()
+    return flat_params, arrays, updates
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "decay, decoupled", [(0.0, False), (0.05, False), (0.05, True)]
+)
+def test_adam_loop_gives_the_numpy_bits(dtype, decay, decoupled, monkeypatch):
+    # Same parameters, m, v and last update, bit for bit, with and without the
+    # loop, for plain Adam, L2 decay and AdamW's decoupled decay.
+    numpy = _adam_run(False, dtype, decay, decoupled, monkeypatch)
+    compiled = _adam_run(True, dtype, decay, decoupled, monkeypatch)
+    np.testing.assert_array_equal(compiled[0], numpy[0])
+    for key in numpy[1]:
+        np.testing.assert_array_equal(compiled[1][key], numpy[1][key])
+    for key in numpy[2]:
+        np.testing.assert_array_equal(compiled[2][key], numpy[2][key])
+    assert compiled[0].dtype == dtype
+
+
+def test_adam_loop_declines_what_it_cannot_take():
+    # A strided view or mixed dtypes go back to the NumPy expressions.
+    a = np.zeros(10)
+    assert not fused.adam(a[::2], a[:5], a[:5], a[:5], a[:5], 0.9, 0.999, 1, 1e-8)
+    b = np.zeros(5, np.float32)
+    assert not fused.adam(b, a[:5], a[:5], a[:5], a[:5], 0.9, 0.999, 1, 1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_standardized_rows_match_transform(dtype):
+    # Gathered, sliced and all rows: the same bits as Standardizer.transform.
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(50, 7)) * 4 + 9).astype(dtype)
+    standardizer = Standardizer.fit(x)
+    train = np.sort(rng.choice(50, 30, replace=False))
+    rows = StandardizedRows(x, train, standardizer)
+    picks = rng.permutation(30)[:8]
+    expected = standardizer.transform(x, train)
+    np.testing.assert_array_equal(rows[picks], expected[picks])
+    np.testing.assert_array_equal(rows[3:11], expected[3:11])
+    every = StandardizedRows(x, None, standardizer)
+    np.testing.assert_array_equal(every[10:20], standardizer.transform(x)[10:20])
+    assert rows[picks].dtype == dtype
+
+
+def test_standardize_rows_refuses_rows_outside_x():
+    x = np.ones((4, 2))
+    with pytest.raises(IndexError, match="outside 0..3"):
+        fused.standardize_rows(x, np.array([0, 4]), np.zeros(2), np.ones(2))
+
+
+def test_column_moments_match_float64_two_pass():
+    # Chan's block update against NumPy's exact two passes in float64, for a
+    # constant column, a column with one outlier 1e9 and an offset of 1e6.
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1000, 4)).astype(np.float32)
+    x[:, 1] = 3.7
+    x[17, 2] = 1e9
+    x[:, 3] += 1e6
+    rows = np.sort(rng.choice(1000, 700, replace=False))
+    for picked in (None, rows):
+        mean, std = fused.column_moments(x, picked)
+        reference = x.astype(np.float64) if picked is None else x[rows].astype(float)
+        np.testing.assert_allclose(mean, reference.mean(axis=0), rtol=1e-13)
+        np.testing.assert_allclose(std, reference.std(axis=0), rtol=1e-12)
+        assert std[1] == 0.0
+
+
+def test_standardizer_is_the_same_with_and_without_the_loop(monkeypatch):
+    # The NumPy fallback and the loop agree to float32's last bit on
+    # ordinary data (both round float64 statistics to the data's dtype).
+    rng = np.random.default_rng(2)
+    x = (rng.normal(size=(3000, 9)) * 10 - 4).astype(np.float32)
+    compiled = Standardizer.fit(x)
+    monkeypatch.setattr(fused, "ENABLED", False)
+    numpy = Standardizer.fit(x)
+    np.testing.assert_allclose(compiled.mean, numpy.mean, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(compiled.scale, numpy.scale, rtol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_and_bias_loops_give_the_numpy_bits(dtype):
+    # Including the edges: -0.0 stays -0.0, NaN stays NaN, and the backward
+    # pass keeps -0.0 where a negative gradient meets a dead unit.
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 5)).astype(dtype)
+    x[0, :3] = [-0.0, np.nan, 0.0]
+    expected = np.maximum(x, dtype(0))
+    assert fused.relu(x)
+    np.testing.assert_array_equal(x, expected)
+    assert np.signbit(x[0, 0])
+
+    grad = rng.normal(size=(6, 5)).astype(dtype)
+    grad[0, 0] = -1.0
+    expected = np.multiply(grad, x > 0)
+    assert fused.relu_backward(grad, x)
+    assert grad.tobytes() == expected.tobytes()
+
+    bias = rng.normal(size=5).astype(dtype)
+    expected = x + bias
+    assert fused.add_bias(x, bias)
+    np.testing.assert_array_equal(x, expected)
+
+
+def test_relu_loop_declines_a_strided_view():
+    x = np.ones((4, 4))[:, ::2]
+    assert not fused.relu(x)
+    assert not fused.add_bias(x, np.ones(2))
