@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from core import fused
 from core.backend import Array, get_xp, to_numpy
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -88,11 +89,15 @@ class ReLU(ActivationFunction):
     needs_input = False
 
     def forward(self, x: Array, out: Array | None = None) -> Array:
+        if out is x and fused.relu(x):
+            return x
         # A zero of x's own dtype: a Python 0 costs (128, 512) float32 a
         # third more time, 29 against 23 microseconds, in NumPy 2.4.
         return get_xp(x).maximum(x, x.dtype.type(0), out=out)
 
     def backward(self, grad_out: Array, x: Array, a: Array, out=None) -> Array:
+        if out is grad_out and fused.relu_backward(grad_out, a):
+            return grad_out
         return get_xp(a).multiply(grad_out, a > 0, out=out)
 
 

@@ -15,6 +15,7 @@ call. ``infer`` allocates, so concurrent predictions share no memory.
 
 import numpy as np
 
+from core import fused
 from core.backend import Array, Scratch
 
 
@@ -96,7 +97,8 @@ class Dense(Layer):
             dtype = self.xp.result_type(dtype, self.weight.dtype)
         out = self.scratch.get("out", (len(x), self.weight.shape[1]), dtype)
         self.xp.matmul(x, self.weight, out=out)  # (batch, out_features)
-        out += self.bias
+        if not fused.add_bias(out, self.bias):
+            out += self.bias
         return out
 
     def infer(self, x: Array) -> Array:
