@@ -8,14 +8,17 @@ serve concurrent requests. Everything a call can precompute (dtype, the
 layer steps, the output mapping, the label lookup) is prepared at load time.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from core import fused
 from core.activations import sigmoid
 from core.backend import to_numpy
 from core.data import check_features
 from core.errors import DataError
+from core.inference import DenseForward
 from core.losses import LOSSES
 from core.table import Table
 
@@ -73,6 +76,7 @@ class Model:
         self._dtype = np.dtype(config.dtype)
         self._mean, self._scale = standardizer.mean, standardizer.scale
         self._steps = tuple(layer.infer for layer in network.layers)
+        self._forward = DenseForward(network, self._mean, self._scale)
         self._link = LOSSES[config.loss].link
         self._lookup = None
         if classes is not None:
@@ -134,16 +138,25 @@ class Model:
                 f"x must have shape (n_rows, {self.n_features}): the model expects "
                 f"{self.n_features} features, got shape {x.shape}"
             )
-        if not np.isfinite(x).all():
+        # One sum finds a NaN or infinity (an overflow only costs the exact check).
+        if not math.isfinite(np.add.reduce(x, axis=None)) and not np.isfinite(x).all():
             row, column = np.argwhere(~np.isfinite(x))[0]
             raise ValueError(
                 f"x holds a non-finite value at row {row}, column {column}"
             )
-        h = x - self._mean  # (n_rows, n_features)
-        h /= self._scale
-        for step in self._steps:
-            h = step(h)
-        scores = np.asarray(to_numpy(h), dtype=np.float64)  # (n_rows, outputs)
+        h = self._forward(x)
+        if h is None:
+            h = x - self._mean  # (n_rows, n_features)
+            h /= self._scale
+            for step in self._steps:
+                h = step(h)
+        h = to_numpy(h)  # (n_rows, outputs)
+        if self._link == "softmax":
+            softmax = fused.softmax_rows(h)
+            if softmax is not None:
+                codes, probabilities = softmax
+                return Prediction(self._lookup[codes].tolist(), probabilities)
+        scores = np.asarray(h, dtype=np.float64)
         if self._link is None:
             scale, mean = self._target
             return Prediction((scores[:, 0] * scale + mean).tolist(), None)
