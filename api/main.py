@@ -1,5 +1,7 @@
 """The FastAPI application: ``uvicorn api.main:app``."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -21,12 +23,18 @@ from api.routes import (
     models,
     ops,
 )
-from api.services.predictions import ModelCache
+from api.services.predictions import ModelCache, compile_in_background
 from persistence.broker import make_celery
 from persistence.logs import configure_logging
 from persistence.settings import get_settings
 
 STATIC = Path(__file__).parent / "static"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    compile_in_background()
+    yield
 
 
 def create_app() -> FastAPI:
@@ -37,6 +45,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         summary="Training as a service: send a network spec and data, get a model.",
         dependencies=[Depends(bind_path_ids)],
+        lifespan=lifespan,
     )
     app.state.celery = make_celery(settings)
     app.state.models = ModelCache(settings.model_cache_size)
