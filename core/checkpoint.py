@@ -44,6 +44,7 @@ def save_checkpoint(trainer, data, config) -> bytes:
         "shuffle_rng": trainer.shuffle_rng.bit_generator.state,
         "dropout_rng": trainer.dropout_rng.bit_generator.state,
         "history": trainer.history,
+        "first_loss": trainer.first_loss,
         "classes": None if data.encoder is None else data.encoder.classes,
         "n_features": data.n_features,
     }
@@ -80,6 +81,7 @@ def restore_checkpoint(blob: bytes, trainer, data, config) -> None:
         trainer.epoch = int(state["epoch"])
         trainer.finished = bool(state["finished"])
         trainer.history = list(state["history"])
+        trainer.first_loss = state.get("first_loss")
     except (KeyError, TypeError) as exc:
         raise ValueError(f"the checkpoint is incomplete: missing {exc}") from exc
 

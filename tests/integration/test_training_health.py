@@ -69,6 +69,14 @@ def test_learning_rate_10_fails_as_diverged_with_the_epoch(http: httpx.Client) -
     assert job["model_id"] is None
 
 
+def test_adam_at_rate_10_fails_as_diverged_too(http: httpx.Client) -> None:
+    # The default optimizer keeps the loss finite; its runaway still fails.
+    job = run(http, diabetes_spec(optimizer={"name": "adam", "learning_rate": 10}))
+    assert job["status"] == "failed"
+    assert job["error"].startswith("training diverged at epoch 1: the loss rose to")
+    assert job["model_id"] is None
+
+
 def test_same_seed_same_model_other_seed_other_model(http: httpx.Client) -> None:
     x, _ = load_digits(return_X_y=True)
     rows = {"inputs": x[:50].tolist()}
