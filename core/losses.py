@@ -14,6 +14,8 @@ Targets: class indices of shape (batch,) for cross-entropy; (batch, outputs)
 arrays in the scores' dtype for every other loss.
 """
 
+import math
+
 from core.activations import log_softmax, row_max, sigmoid
 from core.backend import Array, Scratch, get_xp
 
@@ -45,6 +47,14 @@ class Loss:
         """The divisor of this batch's mean, to combine batches exactly."""
         return float(len(target))
 
+    def error_size(self, loss: float) -> float | None:
+        """The typical error a mean ``loss`` amounts to, in target units.
+
+        Regression targets are standardised, so this is in standard
+        deviations of the target; None for classification losses.
+        """
+        return None
+
 
 class MSE(Loss):
     """Mean squared error over the batch and the outputs."""
@@ -57,6 +67,9 @@ class MSE(Loss):
     def backward(self) -> Array:
         return self.diff * (2.0 / self.diff.size)
 
+    def error_size(self, loss: float) -> float:
+        return math.sqrt(max(loss, 0.0))  # the root mean square error
+
 
 class MAE(Loss):
     """Mean absolute error (PyTorch's ``L1Loss``)."""
@@ -67,6 +80,9 @@ class MAE(Loss):
 
     def backward(self) -> Array:
         return get_xp(self.diff).sign(self.diff) * (1.0 / self.diff.size)
+
+    def error_size(self, loss: float) -> float:
+        return loss
 
 
 class Huber(Loss):
@@ -87,6 +103,12 @@ class Huber(Loss):
     def backward(self) -> Array:
         clipped = get_xp(self.diff).clip(self.diff, -self.delta, self.delta)
         return clipped * (1.0 / self.diff.size)
+
+    def error_size(self, loss: float) -> float:
+        # The error whose Huber loss this is: quadratic, then linear beyond delta.
+        if loss <= 0.5 * self.delta * self.delta:
+            return math.sqrt(max(2.0 * loss, 0.0))
+        return loss / self.delta + 0.5 * self.delta
 
 
 class CrossEntropy(Loss):

@@ -111,22 +111,39 @@ def test_huge_learning_rate_raises_diverged_error():
     )
 
 
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "adagrad"])
-def test_a_finite_runaway_loss_is_diverged_too(optimizer):
+def test_a_finite_runaway_regression_is_diverged_too(optimizer, loss):
     # Rate 10 on diabetes: the loss stays finite under these optimizers but
-    # jumps from about 3.6 to over 1e7 in epoch 1; never a succeeded run.
+    # the error grows from about 2 standard deviations to hundreds or more.
     x, y = load_diabetes(return_X_y=True)
     config = _config(
         (64, "relu"),
         (1, "linear"),
         task="regression",
-        loss="mse",
+        loss=loss,
         optimizer={"name": optimizer, "learning_rate": 10},
         training={"epochs": 20},
     )
     with pytest.raises(DivergedError, match="at epoch 1: the loss rose to") as info:
         fit(x, y, config)
-    assert "times its first value 3.6" in str(info.value)
+    assert "standard deviations of the target, over 100 times" in str(info.value)
+
+
+@pytest.mark.parametrize("batch_size, seed", [(1, 0), (2, 2)])
+def test_a_classifier_may_pass_through_huge_losses(batch_size, seed):
+    # CASES C1 with other batches: the cross-entropy passes 8e6 on raw
+    # features, then reaches 0; only a non-finite loss may stop it.
+    rows = [[500, 4000], [800, 5000], [2500, 2500], [3000, 2000], [4500, 600]]
+    x = np.array([*rows, [5000, 900]], dtype=float)
+    y = np.array([0, 0, 1, 1, 2, 2])
+    training = {"epochs": 20, "validation_split": 0.0, "standardize": False}
+    training.update(batch_size=batch_size, seed=seed)
+    sgd = {"name": "sgd", "learning_rate": 1.0}
+    config = _config((3, "softmax"), optimizer=sgd, training=training)
+    result = fit(x, y, config)
+    assert max(h["loss"] for h in result.history) > 1e6
+    assert result.history[-1]["loss"] == 0.0
 
 
 def test_should_stop_is_honoured_between_batches():
