@@ -52,6 +52,8 @@ def adam(
     """
     if not takes(param, grad, m, v, update):
         return False
+    if not grad.shape == m.shape == v.shape == update.shape == param.shape:
+        raise ValueError(f"Adam's arrays differ in shape from param {param.shape}")
     scalar = param.dtype.type
     flat = (a.reshape(-1) for a in (param, grad, m, v, update))  # views
     _compiled().adam(
@@ -77,8 +79,9 @@ def standardize_rows(x, rows, mean, scale) -> np.ndarray | None:
         return None
     if rows.dtype.kind not in "iu" or x.ndim != 2 or len(x) == 0:
         return None
-    if rows.size and not (0 <= rows.min() and rows.max() < len(x)):
-        raise IndexError(f"row indices outside 0..{len(x) - 1}")
+    if not mean.shape == scale.shape == x.shape[1:]:
+        raise ValueError(f"mean and scale must have shape {x.shape[1:]}")
+    _check_rows(rows, len(x))
     out = np.empty((rows.size, x.shape[1]), x.dtype)
     _compiled().standardize_rows(x, rows, mean, scale, out)
     return out
@@ -91,13 +94,17 @@ def column_moments(x, rows=None) -> tuple[np.ndarray, np.ndarray] | None:
     rows. x is read once, a block of rows at a time: with the two-pass
     formula over blocks that stay in the cache, 60,000 rows of 784 float32
     features take 15 ms where NumPy's two passes over memory take 90.
-    None when the loops cannot take ``x``.
+    Any memory layout: the same numbers come out of a C- or Fortran-ordered
+    copy of the data. None when the loop cannot take ``x``.
     """
-    if not takes(x) or x.ndim != 2 or len(x) == 0:
+    if not ENABLED or type(x) is not np.ndarray or x.dtype not in FLOATS:
+        return None
+    if x.ndim != 2 or len(x) == 0:
         return None
     rows = np.arange(len(x)) if rows is None else np.asarray(rows)
     if rows.dtype.kind not in "iu" or rows.size == 0:
         return None
+    _check_rows(rows, len(x))
     block = max(1, BLOCK_ELEMENTS // max(x.shape[1], 1))
     mean, m2 = np.zeros(x.shape[1]), np.zeros(x.shape[1])
     _compiled().column_moments(x, rows, block, mean, m2)
@@ -157,6 +164,12 @@ def softmax_rows(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if not takes(scores) or scores.ndim != 2 or scores.shape[1] == 0:
         return None
     return _compiled().softmax_rows(scores)
+
+
+def _check_rows(rows: np.ndarray, n_rows: int) -> None:
+    # The loops do not check indices: one outside x would read other memory.
+    if rows.size and not (0 <= rows.min() and rows.max() < n_rows):
+        raise IndexError(f"row indices outside 0..{n_rows - 1}")
 
 
 def takes(*arrays) -> bool:

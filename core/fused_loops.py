@@ -97,7 +97,7 @@ def dense_forward(x, mean, scale, flat, shapes, kinds, slopes):
         for r in range(z.shape[0]):
             for j in range(n_out):
                 value = z[r, j] + bias[j]
-                if kind == RELU and value < 0:
+                if kind == RELU and value <= zero:
                     value = zero
                 elif kind == LEAKY_RELU and value * slope > value:
                     value = value * slope
@@ -132,10 +132,10 @@ def softmax_rows(scores):
 
 @jit
 def relu_inplace(x):
-    # np.maximum(x, 0): NaN and -0.0 stay as they are.
+    # np.maximum(x, 0) as NumPy 2.4 computes it: NaN stays, -0.0 becomes 0.0.
     flat, zero = x.reshape(-1), x.dtype.type(0)
     for i in range(flat.size):
-        if flat[i] < zero:
+        if flat[i] <= zero:
             flat[i] = zero
 
 

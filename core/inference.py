@@ -39,6 +39,10 @@ class DenseForward:
         self.plan = _plan(network)
         if self.plan is not None and not fused.takes(self.flat, mean, scale):
             self.plan = None
+        if self.plan is not None:
+            n_features = self.plan[0][0, 0]
+            if not mean.shape == scale.shape == (n_features,):
+                self.plan = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray | None:
         """Scores (n_rows, outputs) for ``x`` (n_rows, n_features), or None."""
@@ -46,6 +50,8 @@ class DenseForward:
             return None
         if x.dtype != self.flat.dtype or x.ndim != 2:
             return None
+        if x.shape[1] != self.mean.shape[0]:
+            raise ValueError(f"x has {x.shape[1]} features, not {len(self.mean)}")
         x = np.ascontiguousarray(x)
         return fused.dense_forward(x, self.mean, self.scale, self.flat, *self.plan)
 

@@ -109,15 +109,16 @@ def test_standardizer_is_the_same_with_and_without_the_loop(monkeypatch):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_and_bias_loops_give_the_numpy_bits(dtype):
-    # Including the edges: -0.0 stays -0.0, NaN stays NaN, and the backward
-    # pass keeps -0.0 where a negative gradient meets a dead unit.
+    # Including the edges: -0.0 becomes 0.0 as in NumPy 2.4's maximum, NaN
+    # stays NaN, and the backward pass keeps -0.0 where a negative gradient
+    # meets a dead unit.
     rng = np.random.default_rng(4)
     x = rng.normal(size=(6, 5)).astype(dtype)
     x[0, :3] = [-0.0, np.nan, 0.0]
     expected = np.maximum(x, dtype(0))
     assert fused.relu(x)
     np.testing.assert_array_equal(x, expected)
-    assert np.signbit(x[0, 0])
+    assert not np.signbit(x[0, 0])
 
     grad = rng.normal(size=(6, 5)).astype(dtype)
     grad[0, 0] = -1.0
@@ -135,3 +136,32 @@ def test_relu_loop_declines_a_strided_view():
     x = np.ones((4, 4))[:, ::2]
     assert not fused.relu(x)
     assert not fused.add_bias(x, np.ones(2))
+
+
+def test_loops_refuse_indices_and_shapes_that_would_read_other_memory():
+    # The compiled loops check no bounds, so their wrappers do: a row outside
+    # x, or arrays that do not match, raise instead of reading past the end.
+    x = np.ones((4, 3))
+    with pytest.raises(IndexError, match="outside 0..3"):
+        fused.column_moments(x, np.array([0, 4]))
+    with pytest.raises(IndexError, match="outside 0..3"):
+        fused.column_moments(x, np.array([-1]))
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        fused.standardize_rows(x, np.array([0]), np.zeros(1), np.ones(1))
+    a, b = np.zeros(4), np.zeros(1)
+    with pytest.raises(ValueError, match="differ in shape"):
+        fused.adam(a, b, a.copy(), a.copy(), a.copy(), 0.9, 0.999, 1, 1e-8)
+
+
+def test_column_moments_are_the_same_for_any_memory_layout():
+    # C order, Fortran order and a strided view of the same numbers.
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3000, 5)) * 7 + 2
+    c = fused.column_moments(x)
+    f = fused.column_moments(np.asfortranarray(x))
+    wide = np.zeros((3000, 10))
+    wide[:, ::2] = x
+    strided = fused.column_moments(wide[:, ::2])
+    for other in (f, strided):
+        assert c[0].tobytes() == other[0].tobytes()
+        assert c[1].tobytes() == other[1].tobytes()
