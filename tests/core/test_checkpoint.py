@@ -98,3 +98,35 @@ def test_checkpoint_after_training_moved_on_is_refused():
     fit(x, y, config, on_epoch=reports.append)
     with pytest.raises(RuntimeError, match="inside on_epoch"):
         reports[0].checkpoint()
+
+
+def test_statistics_rounded_otherwise_resume_with_the_saved_ones(monkeypatch):
+    # A float64 checkpoint whose feature statistics came from NumPy's two
+    # passes (an earlier version; fused.ENABLED off) resumes under the compiled
+    # loop, whose statistics differ in the last bits, and ends bitwise equal
+    # to the uninterrupted NumPy run; one changed row is still other data.
+    from core import fused
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(1797, 64)) * 3
+    y = rng.integers(0, 3, size=1797)
+    spec = dense_spec(
+        (8, "relu"), (3, "softmax"), dtype="float64", training={"epochs": 3}
+    )
+    config = FitConfig.from_dict(spec)
+    monkeypatch.setattr(fused, "ENABLED", False)
+    whole = fit(x, y, config)
+    saved = []
+    fit(x, y, config, on_epoch=_stop_at(1, saved))
+    monkeypatch.setattr(fused, "ENABLED", True)
+    ours = fused.column_moments(x)[0]
+    assert not np.array_equal(ours, whole.model.standardizer.mean)
+
+    resumed = fit(x, y, config, checkpoint=saved[0])
+    monkeypatch.setattr(fused, "ENABLED", False)  # compare with NumPy's path
+    for name, array in whole.model.network.state().items():
+        assert array.tobytes() == resumed.model.network.state()[name].tobytes()
+    changed = x.copy()
+    changed[0, 0] += 1.0
+    with pytest.raises(ValueError, match="different data"):
+        fit(changed, y, config, checkpoint=saved[0])
