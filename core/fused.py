@@ -14,6 +14,8 @@ caller then runs its NumPy expressions, which stay the reference.
 ``ENABLED`` turns the loops off for a comparison.
 """
 
+import time
+
 import numpy as np
 
 from core.backend import Array
@@ -24,7 +26,7 @@ FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # stays in a core's cache for the block's second pass.
 BLOCK_ELEMENTS = 2**16
 
-# Activation codes of dense_forward, as in fused_loops.
+# Activation codes of dense_forward (core.inference).
 IDENTITY, RELU, LEAKY_RELU = 0, 1, 2
 
 _loops = None
@@ -197,7 +199,7 @@ def _compiled():
     return _loops
 
 
-def warm_up(dtype="float32", training: bool = True, inference: bool = True) -> None:
+def warm_up(dtype="float32", training: bool = True, inference: bool = True) -> float:
     """Compile the loops for ``dtype`` now rather than on their first use.
 
     Numba compiles a loop on its first call in a process, per dtype: about
@@ -205,8 +207,9 @@ def warm_up(dtype="float32", training: bool = True, inference: bool = True) -> N
     2-core machine, plus 0.25 s to import numba. A worker calls this for the
     default dtype before its pool forks, so that every pool process starts
     with the compiled code and no epoch's time includes compiling; the API
-    calls it in the background as it starts.
+    calls it in the background as it starts. Returns the seconds it took.
     """
+    started = time.perf_counter()
     dtype = np.dtype(dtype)
     one, square = np.ones(4, dtype), np.ones((2, 2), dtype)
     if training:
@@ -220,3 +223,4 @@ def warm_up(dtype="float32", training: bool = True, inference: bool = True) -> N
         plan = (np.array([[2, 2]]), np.array([RELU]), np.zeros(1, dtype))
         dense_forward(square, square[0], square[0], np.ones(6, dtype), *plan)
         softmax_rows(square)
+    return time.perf_counter() - started

@@ -6,7 +6,8 @@ when a loop is first needed, so a process that never trains never loads the
 compiler. ``nogil`` lets other threads run meanwhile; ``error_model="numpy"``
 drops Python's division-by-zero check, which would stop LLVM vectorising.
 Without ``fastmath`` the arithmetic is IEEE, operation for operation, so each
-loop gives the same bits as the NumPy expressions it replaces.
+loop but ``column_moments`` (a different summation, see ``core.fused``) gives
+the same bits as the NumPy expressions it replaces.
 """
 
 import math
@@ -14,10 +15,9 @@ import math
 import numba
 import numpy as np
 
-jit = numba.njit(nogil=True, error_model="numpy", cache=False)
+from core.fused import LEAKY_RELU, RELU
 
-# Activation codes of dense_forward (core.inference).
-IDENTITY, RELU, LEAKY_RELU = 0, 1, 2
+jit = numba.njit(nogil=True, error_model="numpy", cache=False)
 
 
 @jit

@@ -1,7 +1,5 @@
 """The worker's Celery application: ``celery -A worker.app worker -Q cpu``."""
 
-import time
-
 import structlog
 from celery.signals import worker_init, worker_process_init
 
@@ -31,7 +29,5 @@ def _fresh_engine_per_child(**_: object) -> None:
 def _compile_training_loops(**_: object) -> None:
     # Before the pool forks, so that each pool process inherits the compiled
     # loops and no job's first epoch includes compiling them (core.fused).
-    started = time.perf_counter()
-    fused.warm_up(training=True, inference=False)
-    duration_s = round(time.perf_counter() - started, 2)
-    log.info("worker.loops_compiled", duration_s=duration_s)
+    seconds = fused.warm_up(training=True, inference=False)
+    log.info("worker.loops_compiled", duration_s=round(seconds, 2))

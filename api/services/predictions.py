@@ -1,7 +1,6 @@
 """Serving predictions from a bounded cache of loaded models."""
 
 import threading
-import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -32,9 +31,8 @@ def compile_in_background() -> None:
 
 
 def _compile() -> None:
-    started = time.perf_counter()
-    fused.warm_up(training=False, inference=True)
-    log.info("api.loops_compiled", duration_s=round(time.perf_counter() - started, 2))
+    seconds = fused.warm_up(training=False, inference=True)
+    log.info("api.loops_compiled", duration_s=round(seconds, 2))
 
 
 @dataclass(frozen=True)
