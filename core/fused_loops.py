@@ -21,9 +21,11 @@ jit = numba.njit(nogil=True, error_model="numpy", cache=False)
 
 
 @jit
-def adam(param, grad, m, v, update, beta1, c1, beta2, c2, step, eps, l2, decay):
+def adam(param, grad, m, v, update, keep, beta1, c1, beta2, c2, step, eps, l2, decay):
     # c1 = 1 - beta1 and c2 = 1 - beta2, rounded once to the array dtype as
-    # NumPy rounds a Python float; the branches on l2 and decay are hoisted.
+    # NumPy rounds a Python float; the branches on keep, l2 and decay are
+    # hoisted. Without keep the update is not stored: a fifth less memory
+    # traffic.
     for i in range(param.size):
         g = grad[i]
         if l2 != 0:
@@ -35,7 +37,8 @@ def adam(param, grad, m, v, update, beta1, c1, beta2, c2, step, eps, l2, decay):
         u = m_i / (math.sqrt(v_i) + eps) * step
         if decay != 0:
             u = u + param[i] * decay
-        update[i] = u
+        if keep:
+            update[i] = u
         param[i] -= u
 
 

@@ -78,14 +78,23 @@ class GradientMonitor:
             else:
                 xp.add(seen, fired, out=seen)
 
+    @property
+    def wants_updates(self) -> bool:
+        """Whether the coming step's update size is measured (a sampled step)."""
+        return self.step % self.stride == self.stride // 2
+
     def after_step(self, updates) -> None:
-        """Note this step's gradient size, and its update size if sampled."""
-        sampled = self.step % self.stride == self.stride // 2
+        """Note this step's gradient size, and its update size if sampled.
+
+        ``updates`` maps parameter names to the step's updates; it may be
+        None when ``wants_updates`` was False.
+        """
+        sampled = self.wants_updates
         self.step += 1
         for layer in self.layers:
             grad = _norm(layer.grad_weight)
             self.grad_squares[layer.name] += grad * grad
-        if not sampled:
+        if not sampled or updates is None:
             return
         self.samples += 1
         for layer in self.layers:

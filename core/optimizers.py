@@ -50,23 +50,27 @@ class Optimizer:
         self.grads = grads
         self.lr = lr
         self.t = 0
+        self.keep_updates = True
         self.xp = get_xp(next(iter(params.values()))) if params else np
         if flat is None or flat[0] is None:
             self._separate_groups()
         else:
             self._flat_group(*flat)
 
-    def step(self) -> dict[str, Array]:
+    def step(self, keep_updates: bool = True) -> dict[str, Array] | None:
         """Apply one update to every parameter; return the updates applied.
 
         The returned arrays (one per parameter name) are overwritten by the
-        next step.
+        next step. With ``keep_updates`` False the updates may go unstored
+        (the compiled Adam then writes a fifth less memory) and None is
+        returned.
         """
         self.t += 1
+        self.keep_updates = keep_updates
         self._start_step()
         for param, grad, update, state in self._groups:
             self._apply(param, grad, update, state)
-        return self.updates
+        return self.updates if keep_updates else None
 
     def _start_step(self) -> None:
         """Compute the scalars this step shares across groups."""
@@ -207,7 +211,8 @@ class Adam(Optimizer):
         l2, decoupled = (0.0, decay * self.lr) if self.decoupled else (decay, 0.0)
         m, v = state["m"], state["v"]
         args = (self.beta1, self.beta2, self.step_size, self.epsilon_t, l2, decoupled)
-        if not fused.adam(param, grad, m, v, out, *args):
+        kept = out if self.keep_updates else None
+        if not fused.adam(param, grad, m, v, kept, *args):
             super()._apply(param, grad, out, state)
 
     def _update(self, param, grad, out, state):

@@ -155,7 +155,8 @@ class Trainer:
         clip = self.config.clip
         if clip.norm is not None or clip.value is not None:
             clip_gradients(self.optimizer.grads, clip.norm, clip.value)
-        updates = self.optimizer.step()
+        # Updates are stored only for the steps whose update ratio is sampled.
+        updates = self.optimizer.step(keep_updates=self.monitor.wants_updates)
         self.monitor.after_step(updates)
         return loss
 

@@ -23,9 +23,10 @@ def _adam_run(enabled, dtype, decay, decoupled, monkeypatch):
         decoupled=decoupled,
         flat=(flat_params, flat_grads),
     )
-    for _ in range(20):
+    for step in range(20):
         flat_grads[:] = rng.normal(size=40)
-        updates = optimizer.step()
+        # Updates unstored on most steps, as training does; the last is kept.
+        updates = optimizer.step(keep_updates=step % 7 == 5 or step == 19)
     arrays, _ = optimizer.state_dict()
     return flat_params, arrays, updates
 
@@ -45,6 +46,21 @@ def test_adam_loop_gives_the_numpy_bits(dtype, decay, decoupled, monkeypatch):
     for key in numpy[2]:
         np.testing.assert_array_equal(compiled[2][key], numpy[2][key])
     assert compiled[0].dtype == dtype
+
+
+def test_adam_loop_without_updates_changes_only_what_it_must():
+    # update=None applies the step unstored: the same param, m and v bits as
+    # a stored step, and no other array is written.
+    rng = np.random.default_rng(5)
+    param, grad = rng.normal(size=(2, 33)).astype(np.float32)
+    kept = [param.copy(), grad, np.full(33, 0.1, np.float32), np.ones(33, np.float32)]
+    lean = [a.copy() for a in kept]
+    update = np.zeros(33, np.float32)
+    assert fused.adam(*kept, update, 0.9, 0.999, 1e-3, 1e-8, l2=0.01)
+    assert fused.adam(*lean, None, 0.9, 0.999, 1e-3, 1e-8, l2=0.01)
+    for got, want in zip(lean, kept, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(param - update, kept[0])
 
 
 def test_adam_loop_declines_what_it_cannot_take():
