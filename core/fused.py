@@ -32,6 +32,42 @@ IDENTITY, RELU, LEAKY_RELU = 0, 1, 2
 _loops = None
 
 
+def adam_loop(param: Array, grad: Array, m: Array, v: Array, update=None):
+    """Adam's compiled step bound to these arrays, or None if the loop cannot take them.
+
+    The arrays are checked and flattened once, here, so that a step costs the
+    loop and not the checks: a fifth of a step of the 17,000 parameters of a
+    64-128-64-10 network. Call the result as ``loop(beta1, beta2, step_size,
+    epsilon, l2, decay, keep)``; see ``adam``. With ``keep`` False, or no
+    ``update`` array, the update is applied without being stored.
+    """
+    arrays = (param, grad, m, v) if update is None else (param, grad, m, v, update)
+    if not takes(*arrays):
+        return None
+    if any(a.shape != param.shape for a in arrays):
+        raise ValueError(f"Adam's arrays differ in shape from param {param.shape}")
+    flat = [a.reshape(-1) for a in (param, grad, m, v)]  # views
+    out = flat[0][:0] if update is None else update.reshape(-1)
+    kernel, scalar, stores = _compiled().adam, param.dtype.type, update is not None
+
+    def step(beta1, beta2, step_size, epsilon, l2=0.0, decay=0.0, keep=True):
+        kernel(
+            *flat,
+            out,
+            keep and stores,
+            scalar(beta1),
+            scalar(1.0 - beta1),
+            scalar(beta2),
+            scalar(1.0 - beta2),
+            scalar(step_size),
+            scalar(epsilon),
+            scalar(l2),
+            scalar(decay),
+        )
+
+    return step
+
+
 def adam(
     param: Array,
     grad: Array,
@@ -52,30 +88,14 @@ def adam(
     the gradient and decoupled decay ``decay`` (the learning rate times the
     weight decay) added to the update. All arrays have one shape. With
     ``update`` None the update is applied without being stored, which spares
-    a fifth of the step's memory traffic: 0.29 ms instead of 0.39 for the
+    a fifth of the step's memory traffic: 0.30 ms instead of 0.39 for the
     536,000 float32 parameters of a 784-512-256-10 network on a 2-core Xeon.
+    Returns False, doing nothing, where the loop cannot take the arrays.
     """
-    keep = update is not None
-    arrays = (param, grad, m, v, update) if keep else (param, grad, m, v)
-    if not takes(*arrays):
+    loop = adam_loop(param, grad, m, v, update)
+    if loop is None:
         return False
-    if any(a.shape != param.shape for a in arrays):
-        raise ValueError(f"Adam's arrays differ in shape from param {param.shape}")
-    scalar = param.dtype.type
-    out = update.reshape(-1) if keep else param.reshape(-1)[:0]  # views
-    _compiled().adam(
-        *(a.reshape(-1) for a in (param, grad, m, v)),
-        out,
-        keep,
-        scalar(beta1),
-        scalar(1.0 - beta1),
-        scalar(beta2),
-        scalar(1.0 - beta2),
-        scalar(step_size),
-        scalar(epsilon),
-        scalar(l2),
-        scalar(decay),
-    )
+    loop(beta1, beta2, step_size, epsilon, l2, decay)
     return True
 
 

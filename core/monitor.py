@@ -43,6 +43,13 @@ class GradientMonitor:
 
     def __init__(self, network) -> None:
         self.layers = [layer for layer in network.layers if "weight" in layer.params]
+        # Flat views of each weight and its gradient, made once: they are
+        # written in place and never rebound. Reshaping anew each step took
+        # two thirds of the norms' time on small layers.
+        self.views = [
+            (layer.name, layer.weight.reshape(-1), layer.grad_weight.reshape(-1))
+            for layer in self.layers
+        ]
         self.relus = [
             (layer.name.rsplit(".", 1)[0], layer)
             for layer in network.layers
@@ -91,16 +98,15 @@ class GradientMonitor:
         """
         sampled = self.wants_updates
         self.step += 1
-        for layer in self.layers:
-            grad = _norm(layer.grad_weight)
-            self.grad_squares[layer.name] += grad * grad
+        for name, _, grad in self.views:
+            self.grad_squares[name] += _squares(grad)
         if not sampled or updates is None:
             return
         self.samples += 1
-        for layer in self.layers:
-            weight = _norm(layer.weight)
-            update = _norm(updates[f"{layer.name}.weight"])
-            self.ratios[layer.name] += update / weight if weight > 0 else 0.0
+        for name, weight, _ in self.views:
+            weight = math.sqrt(_squares(weight))
+            update = math.sqrt(_squares(updates[f"{name}.weight"].reshape(-1)))
+            self.ratios[name] += update / weight if weight > 0 else 0.0
 
     def end_epoch(self) -> tuple[dict[str, dict[str, float]], list[str]]:
         """The epoch's numbers per layer, and warnings about them."""
@@ -148,5 +154,9 @@ def _warnings(flow: dict[str, dict[str, float]]) -> list[str]:
 
 
 def _norm(array) -> float:
-    flat = array.ravel()
-    return math.sqrt(float(get_xp(array).vdot(flat, flat)))
+    return math.sqrt(_squares(array.ravel()))
+
+
+def _squares(flat) -> float:
+    # The sum of squares of a 1-D array, through BLAS on NumPy arrays.
+    return float(get_xp(flat).vdot(flat, flat))

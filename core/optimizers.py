@@ -200,6 +200,8 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
         self.weight_decay = weight_decay
         self.decoupled = decoupled
+        for param, grad, update, state in self._groups:
+            state["loop"] = fused.adam_loop(param, grad, state["m"], state["v"], update)
 
     def _start_step(self):
         root_correction2 = math.sqrt(1.0 - self.beta2**self.t)
@@ -209,11 +211,12 @@ class Adam(Optimizer):
     def _apply(self, param, grad, out, state):
         decay = self.weight_decay
         l2, decoupled = (0.0, decay * self.lr) if self.decoupled else (decay, 0.0)
-        m, v = state["m"], state["v"]
-        args = (self.beta1, self.beta2, self.step_size, self.epsilon_t, l2, decoupled)
-        kept = out if self.keep_updates else None
-        if not fused.adam(param, grad, m, v, kept, *args):
+        loop = state["loop"]  # the compiled step, None where it cannot run
+        if loop is None:
             super()._apply(param, grad, out, state)
+            return
+        args = (self.beta1, self.beta2, self.step_size, self.epsilon_t, l2, decoupled)
+        loop(*args, keep=self.keep_updates)
 
     def _update(self, param, grad, out, state):
         xp = self.xp
