@@ -47,7 +47,7 @@ class GradientMonitor:
         # written in place and never rebound. Reshaping anew each step took
         # two thirds of the norms' time on small layers.
         self.views = [
-            (layer.name, layer.weight.reshape(-1), layer.grad_weight.reshape(-1))
+            (layer.name, _flat_view(layer.weight), _flat_view(layer.grad_weight))
             for layer in self.layers
         ]
         self.relus = [
@@ -105,7 +105,7 @@ class GradientMonitor:
         self.samples += 1
         for name, weight, _ in self.views:
             weight = math.sqrt(_squares(weight))
-            update = math.sqrt(_squares(updates[f"{name}.weight"].reshape(-1)))
+            update = math.sqrt(_squares(updates[f"{name}.weight"]))
             self.ratios[name] += update / weight if weight > 0 else 0.0
 
     def end_epoch(self) -> tuple[dict[str, dict[str, float]], list[str]]:
@@ -154,9 +154,16 @@ def _warnings(flow: dict[str, dict[str, float]]) -> list[str]:
 
 
 def _norm(array) -> float:
-    return math.sqrt(_squares(array.ravel()))
+    return math.sqrt(_squares(array))
 
 
-def _squares(flat) -> float:
-    # The sum of squares of a 1-D array, through BLAS on NumPy arrays.
+def _squares(array) -> float:
+    # The sum of squares of an array, through BLAS on NumPy arrays.
+    flat = array if array.ndim == 1 else array.ravel()
     return float(get_xp(flat).vdot(flat, flat))
+
+
+def _flat_view(array):
+    # A 1-D view of a C-contiguous array; any other array itself, since
+    # reshaping it would copy, and the copy would not follow its updates.
+    return array.reshape(-1) if array.flags.c_contiguous else array

@@ -212,7 +212,7 @@ class Adam(Optimizer):
         decay = self.weight_decay
         l2, decoupled = (0.0, decay * self.lr) if self.decoupled else (decay, 0.0)
         loop = state["loop"]  # the compiled step, None where it cannot run
-        if loop is None:
+        if loop is None or not fused.ENABLED:
             super()._apply(param, grad, out, state)
             return
         args = (self.beta1, self.beta2, self.step_size, self.epsilon_t, l2, decoupled)

@@ -63,6 +63,23 @@ def test_adam_loop_without_updates_changes_only_what_it_must():
     np.testing.assert_array_equal(param - update, kept[0])
 
 
+def test_adam_takes_the_numpy_path_once_the_loops_are_turned_off(monkeypatch):
+    # ENABLED is read at every step, not only when the optimizer is built.
+    params = {"w": np.ones(4, np.float32)}
+    grads = {"w": np.full(4, 0.5, np.float32)}
+    optimizer = Adam(params, grads, lr=0.1)
+    calls = []
+    numpy_update = Adam._update
+    monkeypatch.setattr(
+        Adam, "_update", lambda self, *a: calls.append(1) or numpy_update(self, *a)
+    )
+    optimizer.step()
+    assert calls == []
+    monkeypatch.setattr(fused, "ENABLED", False)
+    optimizer.step()
+    assert calls == [1]
+
+
 def test_adam_loop_declines_what_it_cannot_take():
     # A strided view or mixed dtypes go back to the NumPy expressions.
     a = np.zeros(10)

@@ -7,8 +7,10 @@ from gradcheck import blobs, dense_spec, linear_regression_data
 from core import ConfigError, FitConfig, fit
 from core.config import EarlyStoppingConfig
 from core.early_stopping import EarlyStopping
+from core.layers import Dense
 from core.monitor import GradientMonitor
-from core.network import build_network
+from core.network import Network, build_network
+from core.optimizers import Adam
 
 
 class _FakeNetwork:
@@ -162,6 +164,36 @@ def test_monitor_warns_about_exploding_gradients():
     network.layers[0].grad_weight[...] = 1e4
     monitor.after_step({name: np.zeros_like(p) for name, p in network.params().items()})
     assert any("exploding" in w and "clip.norm" in w for w in monitor.end_epoch()[1])
+
+
+def test_monitor_follows_weights_that_are_not_c_contiguous():
+    # A hand-built network of two dtypes keeps its own arrays; a Fortran-
+    # ordered weight (and its gradient) must still be read afresh each step.
+    rng = np.random.default_rng(0)
+    weight = np.asfortranarray(rng.normal(size=(5, 8)).astype(np.float32))
+    network = Network(
+        [
+            Dense("layers.0", weight, np.zeros(8, np.float32)),
+            Dense("layers.1", rng.normal(size=(8, 2)), np.zeros(2)),
+        ]
+    )
+    assert network.flat_params is None
+    assert not network.layers[0].grad_weight.flags.c_contiguous
+    optimizer = Adam(network.params(), network.grads(), 1e-2)
+    monitor = GradientMonitor(network)
+    monitor.start_epoch(3)
+    squares = ratios = 0.0
+    for _ in range(3):
+        out = network.forward(rng.normal(size=(6, 5)).astype(np.float32), True)
+        network.backward(np.ones_like(out) / len(out))
+        squares += float(np.sum(network.layers[0].grad_weight.astype(float) ** 2))
+        before = network.layers[0].weight.astype(float)
+        monitor.after_step(optimizer.step(keep_updates=monitor.wants_updates))
+        after = network.layers[0].weight.astype(float)
+        ratios += np.linalg.norm(before - after) / np.linalg.norm(after)
+    flow, _ = monitor.end_epoch()
+    assert flow["layers.0"]["grad_norm"] == pytest.approx(np.sqrt(squares / 3), 1e-6)
+    assert flow["layers.0"]["update_ratio"] == pytest.approx(ratios / 3, 1e-5)
 
 
 def test_full_featured_run_resumes_bitwise():
