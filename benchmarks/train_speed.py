@@ -78,7 +78,7 @@ def main() -> None:
     print(f"Descent speed benchmark, {datetime.date.today()}, device {args.device}")
     for line in machine_lines():
         print(line)
-    print(f"torch threads: {torch.get_num_threads()}")
+    print(f"torch threads: {torch.get_num_threads()}, {_torch_blas(torch)}")
     removed = os.environ.get("DESCENT_BENCH_REMOVED")
     if removed:
         print(f"unset for this run: {removed}")
@@ -122,6 +122,15 @@ def main() -> None:
     print(f"Noise: {timer.note()}.")
     print()
     goals.print()
+
+
+def _torch_blas(torch) -> str:
+    # PyTorch's wheels carry their own BLAS (MKL on x86): its products can be
+    # faster or slower than NumPy's OpenBLAS on the same machine.
+    for item in torch.__config__.show().replace(",", " ").split():
+        if item.startswith("BLAS_INFO="):
+            return f"BLAS {item.split('=', 1)[1]}"
+    return "BLAS unknown"
 
 
 def synthetic_rows(n_rows: int, n_features: int, n_classes: int, seed: int = 0):
