@@ -104,8 +104,7 @@ class GradientMonitor:
             return
         self.samples += 1
         for name, weight, _ in self.views:
-            weight = math.sqrt(_squares(weight))
-            update = math.sqrt(_squares(updates[f"{name}.weight"]))
+            weight, update = _norm(weight), _norm(updates[f"{name}.weight"])
             self.ratios[name] += update / weight if weight > 0 else 0.0
 
     def end_epoch(self) -> tuple[dict[str, dict[str, float]], list[str]]:
